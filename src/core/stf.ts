@@ -35,6 +35,7 @@ import {
   l2TxMessage,
 } from './tx.ts';
 import type { PublicKeyPoint } from './account.ts';
+import { verify as eddsaVerify } from './eddsa.ts';
 
 export type StfConfig = {
   readonly domain: Domain;
@@ -44,8 +45,18 @@ export type StfConfig = {
 
 export type FeeEntry = { readonly tokenId: number; readonly accountIdx: number; readonly fee: bigint };
 
-/** Verifies an EdDSA-Poseidon signature over `msg` (injected so the core stays free of wiring). */
+/** Verifies an EdDSA-Poseidon signature over `msg`; replaceable (e.g. by a cache of verdicts). */
 export type SignatureVerifier = (msg: Fr, signature: EddsaSignature, publicKey: PublicKeyPoint) => boolean;
+
+/** EdDSA-Poseidon verification where a malformed signature value is simply an invalid signature. */
+export const eddsaVerifier: SignatureVerifier = (msg, signature, publicKey) => {
+  try {
+    return eddsaVerify(msg, signature, publicKey);
+  } catch (cause) {
+    if (cause instanceof InvalidInputError) return false;
+    throw cause;
+  }
+};
 
 export const L2_REJECT_REASONS = [
   'unknown-sender',
@@ -478,8 +489,8 @@ export function applyBatch(
   state: StateReader,
   params: ApplyBatchParameters,
   config: StfConfig,
-  verifySignature: SignatureVerifier,
   options: ApplyBatchOptions = {},
+  verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? true);
   const capacity = 2 ** config.exitTreeDepth;
@@ -532,8 +543,8 @@ export function applyPostedBatch(
   state: StateReader,
   params: ApplyPostedParameters,
   config: StfConfig,
-  verifySignature: SignatureVerifier,
   options: Pick<ApplyBatchOptions, 'witness'> = {},
+  verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? false);
   const capacity = 2 ** config.exitTreeDepth;
