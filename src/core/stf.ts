@@ -208,7 +208,8 @@ class WorkingState {
   readonly accounts = new Map<number, Account>();
   nextIndex: number;
 
-  constructor(private readonly base: StateReader, depth: number) {
+  /** `seal = false` tracks accounts only (mempool ingest): no leaf hashing, no tree updates. */
+  constructor(private readonly base: StateReader, depth: number, private readonly seal = true) {
     this.tree = new SparseMerkleTree(depth, base);
     this.nextIndex = base.nextIndex;
   }
@@ -217,6 +218,10 @@ class WorkingState {
     return this.accounts.get(index) ?? this.base.getAccount(index);
   }
   set(index: number, after: Account, witness: LeafUpdateWitness[] | undefined): void {
+    if (!this.seal) {
+      this.accounts.set(index, after);
+      return;
+    }
     const before = this.get(index);
     const oldLeafLE = this.tree.leafLE(index);
     const newLeaf = accountLeaf(after);
@@ -229,10 +234,14 @@ class WorkingState {
 class ExitTree {
   readonly tree: SparseMerkleTree;
   readonly exits: Exit[] = [];
-  constructor(depth: number) {
+  constructor(depth: number, private readonly seal = true) {
     this.tree = new SparseMerkleTree(depth, new MemoryNodeStore());
   }
   add(slot: number, l1Address: bigint, tokenId: number, amount: bigint): StepWitness['exit'] {
+    if (!this.seal) {
+      this.exits.push({ slot, l1Address, tokenId, amount, leaf: 0n });
+      return undefined;
+    }
     const leaf = exitLeaf(l1Address, tokenId, amount);
     const preRoot = this.tree.root();
     const siblings = this.tree.update(slot, frToBytesLE(leaf));
@@ -443,13 +452,13 @@ function settleFees(e: Engine, feeTable: readonly FeeEntry[]): void {
   });
 }
 
-function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean): Engine {
+function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean, seal = true): Engine {
   assertStfConfig(config);
   assertFeeTable(state, feeTable);
   return {
     config,
-    st: new WorkingState(state, config.treeDepth),
-    exits: new ExitTree(config.exitTreeDepth),
+    st: new WorkingState(state, config.treeDepth, seal),
+    exits: new ExitTree(config.exitTreeDepth, seal),
     fees: new FeeState(feeTable),
     witness: witness ? [] : undefined,
   };
@@ -492,7 +501,34 @@ export function applyBatch(
   options: ApplyBatchOptions = {},
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
-  const e = createEngine(state, params.feeTable, config, options.witness ?? true);
+  return runBatch(state, params, config, options, verifySignature, true);
+}
+
+/**
+ * Mempool admission: the same checks, in the same order, as `applyBatch`, on accounts only — no leaf
+ * or tree hashing — so a sequencer can accept or refuse transactions at signature-verification speed.
+ * The receipts equal those `applyBatch` gives for the same input.
+ */
+export function ingestTransactions(
+  state: StateReader,
+  params: ApplyBatchParameters,
+  config: StfConfig,
+  options: Pick<ApplyBatchOptions, 'verified'> = {},
+  verifySignature: SignatureVerifier = eddsaVerifier,
+): { readonly l1Receipts: readonly L1Receipt[]; readonly l2Receipts: readonly L2Receipt[]; readonly included: readonly L2Tx[] } {
+  const r = runBatch(state, params, config, { ...options, witness: false }, verifySignature, false);
+  return { l1Receipts: r.l1Receipts, l2Receipts: r.l2Receipts, included: r.included };
+}
+
+function runBatch(
+  state: StateReader,
+  params: ApplyBatchParameters,
+  config: StfConfig,
+  options: ApplyBatchOptions,
+  verifySignature: SignatureVerifier,
+  seal: boolean,
+): BatchResult {
+  const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal);
   const capacity = 2 ** config.exitTreeDepth;
   if (params.l1Ops.length > capacity) {
     throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed the batch capacity ${capacity}`);

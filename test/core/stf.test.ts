@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryState, type StateReader } from '../../src/core/state.ts';
-import { applyBatch, applyPostedBatch, BatchError, InvalidBatchTxError, type BatchResult, type FeeEntry } from '../../src/core/stf.ts';
+import { applyBatch, applyPostedBatch, ingestTransactions, BatchError, InvalidBatchTxError, type BatchResult, type FeeEntry } from '../../src/core/stf.ts';
 import type { L1Op, L2Tx, L2TxBody } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode, floatEncodeFloor } from '../../src/core/float.ts';
 import { MAX_BALANCE } from '../../src/core/params.ts';
@@ -256,6 +256,8 @@ test('property: conservation, monotone nonces, no overflow, rejected txs change 
           const key = 'reason' in r ? r.reason : r.status;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
         }
+        // Mempool admission (no hashing) agrees with the sealing STF on every receipt.
+        assert.deepEqual(ingestTransactions(state, { l1Ops, l2Txs, feeTable }, CONFIG).l2Receipts, result.l2Receipts);
         // Rejected transactions changed nothing: the included ones alone give the same batch.
         const only = applyBatch(state, { l1Ops, l2Txs: [...result.included], feeTable }, CONFIG);
         assert.equal(only.newRoot, result.newRoot);
