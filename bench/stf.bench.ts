@@ -1,0 +1,132 @@
+/**
+ * STF throughput: 10,000 signed transfers over a depth-32 tree holding 100,000 accounts.
+ *   ingest  = signature verification (SigPool, all cores) + balance/nonce/fee checks (ingestTransactions)
+ *   sealed  = applyBatch with the ingest verdicts: leaf hashing, tree updates, per-tx witness, exit
+ *             and fee settlement — what the sequencer does to close a batch
+ * plus L1 data bytes per transfer in ZK and optimistic mode.
+ */
+import { availableParallelism } from 'node:os';
+import { accountLeaf, type Account } from '../src/core/account.ts';
+import { encodeBatchData } from '../src/core/batch-data.ts';
+import { createPrivateKey, packSignature, publicKeyFromPrivate, sign, type PrivateKey } from '../src/core/eddsa.ts';
+import { frToBytesLE } from '../src/core/field.ts';
+import { FLOAT16, FLOAT32, floatEncode } from '../src/core/float.ts';
+import { SparseMerkleTree } from '../src/core/smt.ts';
+import { MemoryState } from '../src/core/state.ts';
+import { applyBatch, ingestTransactions, type StfConfig } from '../src/core/stf.ts';
+import { domainHash, l2TxMessage, type L2Tx } from '../src/core/tx.ts';
+import { SigPool } from '../src/node/sig-pool.ts';
+import { median, timeRuns, type BenchResult } from './util.ts';
+
+const CONFIG: StfConfig = {
+  domain: { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n },
+  treeDepth: 32,
+  exitTreeDepth: 16,
+};
+
+/** Deterministic xorshift so runs are comparable. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+type Fixture = { state: MemoryState; txs: L2Tx[]; keys: (readonly [bigint, bigint])[] };
+
+function buildFixture(accounts: number, transfers: number, signers: number): Fixture {
+  const t0 = performance.now();
+  const keys: { key: PrivateKey; pub: readonly [bigint, bigint] }[] = [];
+  for (let i = 0; i < signers; i++) {
+    const key = createPrivateKey(new Uint8Array(32).map((_, j) => (i * 13 + j * 101 + 7) & 0xff));
+    keys.push({ key, pub: publicKeyFromPrivate(key) });
+  }
+  // Bulk-load accounts 1..N: one leaf hash each, then every dirty node hashed once.
+  const state = new MemoryState();
+  const tree = new SparseMerkleTree(CONFIG.treeDepth, state);
+  const accountsMap = new Map<number, Account>();
+  const leaves: [number, Uint8Array][] = [];
+  for (let i = 1; i <= accounts; i++) {
+    const signer = keys[i % signers];
+    if (signer === undefined) throw new Error('unreachable');
+    const a: Account = { tokenId: 0, balance: 10n ** 24n, nonce: 0, publicKey: signer.pub, l1Address: BigInt(i) };
+    accountsMap.set(i, a);
+    leaves.push([i, frToBytesLE(accountLeaf(a))]);
+  }
+  tree.updateMany(leaves);
+  state.apply({ nodes: tree.changes, accounts: accountsMap, nextIndex: accounts + 1 });
+  process.stderr.write(`  fixture: ${accounts} accounts loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
+  const t1 = performance.now();
+  const domain = domainHash(CONFIG.domain);
+  const random = rng(42);
+  const nonces = new Map<number, number>();
+  const txs: L2Tx[] = [];
+  const txKeys: (readonly [bigint, bigint])[] = [];
+  const maxFeeF = floatEncode(FLOAT16, 1000n);
+  for (let i = 0; i < transfers; i++) {
+    const from = 1 + Math.floor(random() * accounts);
+    let to = 1 + Math.floor(random() * accounts);
+    if (to === from) to = (from % accounts) + 1;
+    const nonce = nonces.get(from) ?? 0;
+    nonces.set(from, nonce + 1);
+    const signer = keys[from % signers];
+    if (signer === undefined) throw new Error('unreachable');
+    const body = { kind: 'transfer' as const, from, to, amountF: floatEncode(FLOAT32, 1000n + BigInt(i)), maxFeeF, nonce };
+    txs.push({ ...body, signature: sign(signer.key, l2TxMessage(body, domain)) });
+    txKeys.push(signer.pub);
+  }
+  process.stderr.write(`  fixture: ${transfers} transfers signed in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+  return { state, txs, keys: txKeys };
+}
+
+export async function run({ quick }: { quick: boolean }): Promise<BenchResult[]> {
+  const accounts = quick ? 10_000 : 100_000;
+  const transfers = quick ? 1_000 : 10_000;
+  const reps = quick ? 2 : 3;
+  const { state, txs, keys } = buildFixture(accounts, transfers, 256);
+  const feeTable = [{ tokenId: 0, accountIdx: 1, fee: 10n }];
+  const params = { l1Ops: [], l2Txs: txs, feeTable };
+  const domain = domainHash(CONFIG.domain);
+  const threads = availableParallelism();
+  const pool = new SigPool({ threads });
+  const results: BenchResult[] = [];
+  const base = { accounts, transfers, treeDepth: CONFIG.treeDepth };
+  try {
+    let verdicts: boolean[] = [];
+    const ingest = await timeRuns(reps, async () => {
+      verdicts = await pool.verify(txs, keys, domain);
+      const r = ingestTransactions(state, params, CONFIG, { verified: verdicts });
+      if (r.included.length !== transfers) throw new Error(`ingest included ${r.included.length}/${transfers}`);
+    });
+    results.push({ name: 'stf.ingest', value: transfers / (median(ingest) / 1000), unit: 'tx/s', params: { ...base, threads }, target: { op: '>=', value: 5000 }, samples: ingest.map((ms) => transfers / (ms / 1000)) });
+
+    const single = await timeRuns(1, () => ingestTransactions(state, { ...params, l2Txs: txs.slice(0, Math.min(2000, transfers)) }, CONFIG));
+    const singleCount = Math.min(2000, transfers);
+    results.push({ name: 'stf.ingest.single-thread', value: singleCount / (median(single) / 1000), unit: 'tx/s', params: { ...base, transfers: singleCount, threads: 1 } });
+
+    let witnessSteps = 0;
+    const sealed = await timeRuns(reps, () => {
+      const r = applyBatch(state, params, CONFIG, { verified: verdicts });
+      if (r.included.length !== transfers) throw new Error('seal dropped transactions');
+      witnessSteps = r.witness.length;
+    });
+    results.push({ name: 'stf.sealed', value: transfers / (median(sealed) / 1000), unit: 'tx/s', params: { ...base, witnessSteps, signatures: 'verified at ingest' }, target: { op: '>=', value: 2000 }, samples: sealed.map((ms) => transfers / (ms / 1000)) });
+    const endToEnd = median(ingest) + median(sealed);
+    results.push({ name: 'stf.ingest+sealed', value: transfers / (endToEnd / 1000), unit: 'tx/s', params: { ...base, threads } });
+
+    const r = applyBatch(state, params, CONFIG, { verified: verdicts, witness: false });
+    const zk = encodeBatchData({ mode: 'zk', feeTable, txs: r.included.map(({ from, to, amountF }) => ({ from, to, amountF })) });
+    const opt = encodeBatchData({ mode: 'optimistic', feeTable, txs: r.included.map((t) => ({ from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, signature: packSignature(t.signature) })) });
+    results.push({ name: 'l1.bytes-per-transfer.zk', value: zk.length / transfers, unit: 'bytes', params: { transfers, totalBytes: zk.length }, target: { op: '<=', value: 12 } });
+    results.push({ name: 'l1.bytes-per-transfer.optimistic', value: opt.length / transfers, unit: 'bytes', params: { transfers, totalBytes: opt.length } });
+  } finally {
+    await pool.close();
+  }
+  return results;
+}
