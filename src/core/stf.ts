@@ -112,7 +112,7 @@ export type LeafUpdateWitness = {
   readonly after: Account;
   readonly oldLeaf: Fr;
   readonly newLeaf: Fr;
-  /** depth × 32 bytes (little-endian elements): the path siblings when this update happened. */
+  /** (depth/2) levels × 3 × 32 bytes (little-endian elements): the path siblings when this update happened. */
   readonly siblings: Uint8Array;
 };
 
@@ -172,9 +172,7 @@ export class BatchError extends RampartError {
 
 export function assertStfConfig(config: StfConfig): void {
   assertTreeDepth(config.treeDepth);
-  if (!Number.isInteger(config.exitTreeDepth) || config.exitTreeDepth < 1 || config.exitTreeDepth > 32) {
-    throw new InvalidInputError(`exitTreeDepth must be 1..32, got ${config.exitTreeDepth}`);
-  }
+  assertTreeDepth(config.exitTreeDepth);
   domainHash(config.domain);
 }
 

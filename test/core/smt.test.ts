@@ -7,41 +7,46 @@ import { poseidon } from '../../src/core/poseidon.ts';
 import { InvalidInputError } from '../../src/core/errors.ts';
 import { frArb } from '../support/arbitraries.ts';
 
-/** Naive root: recursion over the whole index space, skipping all-empty subtrees via Z[h]. */
+/** Naive 4-ary root: recursion over the whole index space, skipping all-empty subtrees via Z[h]. */
 function naiveRoot(depth: number, leaves: ReadonlyMap<number, bigint>): bigint {
+  const levels = depth / 2;
   const zero: bigint[] = [0n];
-  for (let h = 1; h <= depth; h++) zero.push(poseidon([zero[h - 1] ?? 0n, zero[h - 1] ?? 0n]));
+  for (let h = 1; h <= levels; h++) {
+    const z = zero[h - 1] ?? 0n;
+    zero.push(poseidon([z, z, z, z]));
+  }
   const rec = (height: number, start: number, keys: number[]): bigint => {
     if (keys.length === 0) return zero[height] ?? 0n;
     if (height === 0) return leaves.get(start) ?? 0n;
-    const half = 2 ** (height - 1);
-    const left = keys.filter((k) => k < start + half);
-    const right = keys.filter((k) => k >= start + half);
-    return poseidon([rec(height - 1, start, left), rec(height - 1, start + half, right)]);
+    const quarter = 4 ** (height - 1);
+    const children = [0, 1, 2, 3].map((c) =>
+      rec(height - 1, start + c * quarter, keys.filter((k) => k >= start + c * quarter && k < start + (c + 1) * quarter)),
+    );
+    return poseidon(children);
   };
-  return rec(depth, 0, [...leaves.keys()].filter((k) => (leaves.get(k) ?? 0n) !== 0n).sort((a, b) => a - b));
+  return rec(levels, 0, [...leaves.keys()].filter((k) => (leaves.get(k) ?? 0n) !== 0n).sort((a, b) => a - b));
 }
 
 test('empty tree root is Z[depth]', () => {
-  for (const depth of [1, 4, 32]) {
+  for (const depth of [2, 4, 32]) {
     assert.equal(new SparseMerkleTree(depth).root(), naiveRoot(depth, new Map()));
-    assert.deepEqual(new SparseMerkleTree(depth).rootLE(), emptySubtree(depth));
+    assert.deepEqual(new SparseMerkleTree(depth).rootLE(), emptySubtree(depth / 2));
   }
 });
 
 const leavesArb = (depth: number, max: number) =>
   fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** depth - 1 }), frArb), { minLength: 1, maxLength: max });
 
-test('root after single updates equals the naive full recomputation (depth 5, all slots reachable)', () => {
+test('root after single updates equals the naive full recomputation (depth 6, all slots reachable)', () => {
   fc.assert(
-    fc.property(leavesArb(5, 12), (entries) => {
-      const tree = new SparseMerkleTree(5);
+    fc.property(leavesArb(6, 14), (entries) => {
+      const tree = new SparseMerkleTree(6);
       const leaves = new Map<number, bigint>();
       for (const [i, v] of entries) {
         tree.update(i, frToBytesLE(v));
         leaves.set(i, v);
       }
-      assert.equal(tree.root(), naiveRoot(5, leaves));
+      assert.equal(tree.root(), naiveRoot(6, leaves));
     }),
     { numRuns: 25 },
   );
@@ -84,6 +89,7 @@ test('inclusion and non-inclusion proofs verify; tampered ones do not', () => {
     bad[4] = (bad[4] ?? 0n) + 1n;
     assert.equal(verifyMerkleProof(root, index, leaf, bad, depth), false);
     assert.equal(verifyMerkleProof(root, index, leaf, sib.slice(1), depth), false);
+    assert.equal(sib.length, (depth / 2) * 3, 'three siblings per level');
   }
   // Non-inclusion: slot 0 is empty, so 0 verifies and any claimed value does not.
   const p0 = tree.proof(0);
@@ -94,14 +100,15 @@ test('inclusion and non-inclusion proofs verify; tampered ones do not', () => {
 test('changes overlay: base store untouched until applied', () => {
   const tree = new SparseMerkleTree(8);
   tree.update(5, frToBytesLE(1n));
-  assert.ok(tree.changes.size === 9);
+  assert.equal(tree.changes.size, 5, 'leaf + 4 ancestors at depth 8 (4 levels)');
   tree.clearChanges();
   assert.equal(tree.root(), new SparseMerkleTree(8).root());
 });
 
 test('bad indices and depths are typed errors', () => {
   assert.throws(() => new SparseMerkleTree(0), InvalidInputError);
-  assert.throws(() => new SparseMerkleTree(33), InvalidInputError);
+  assert.throws(() => new SparseMerkleTree(34), InvalidInputError);
+  assert.throws(() => new SparseMerkleTree(5), InvalidInputError, 'odd depth: each level takes 2 bits');
   const t = new SparseMerkleTree(4);
   assert.throws(() => t.update(16, frToBytesLE(1n)), InvalidInputError);
   assert.throws(() => t.proof(-1), InvalidInputError);

@@ -156,10 +156,10 @@ test('malformed batches are BatchErrors', () => {
 
 test('batch capacity: transactions beyond the exit tree size are rejected as batch-full', () => {
   const state = genesis();
-  const cfg = { ...SMALL, exitTreeDepth: 1 }; // 2 slots
-  const txs = [transfer(1, 2, 3, 1n, 0), transfer(1, 2, 3, 1n, 1), transfer(1, 2, 3, 1n, 2)];
+  const cfg = { ...SMALL, exitTreeDepth: 2 }; // 4 slots
+  const txs = [0, 1, 2, 3, 4].map((n) => transfer(1, 2, 3, 1n, n));
   const r = applyBatch(state, { l1Ops: [], l2Txs: txs, feeTable: [] }, cfg);
-  assert.deepEqual(r.l2Receipts.map((x) => x.status === 'rejected' ? x.reason : 'ok'), ['ok', 'ok', 'batch-full']);
+  assert.deepEqual(r.l2Receipts.map((x) => x.status === 'rejected' ? x.reason : 'ok'), ['ok', 'ok', 'ok', 'ok', 'batch-full']);
 });
 
 test('posted batches replay to the same roots; an invalid posted transaction is fraud evidence', () => {

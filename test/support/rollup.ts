@@ -3,7 +3,7 @@ import { createPrivateKey, publicKeyFromPrivate, sign, type PrivateKey, type Pub
 import { l2TxMessage, type Domain, type L2Tx, type L2TxBody } from '../../src/core/tx.ts';
 import { accountLeaf } from '../../src/core/account.ts';
 import { frToBytesLE, frFromBytesLE } from '../../src/core/field.ts';
-import { merklePathLE } from '../../src/core/poseidon.ts';
+import { merklePath4LE } from '../../src/core/smt.ts';
 import type { StepWitness, StfConfig } from '../../src/core/stf.ts';
 
 export const DOMAIN: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
@@ -35,19 +35,21 @@ export function signTx(u: User, body: L2TxBody, domain: Domain | bigint = DOMAIN
  * root with its siblings, and the new leaf with the same siblings gives the next root.
  */
 export function replayStep(step: StepWitness, depth: number, exitDepth: number): void {
+  const levels = depth / 2;
+  const exitLevels = exitDepth / 2;
   let root = step.preRoot;
   for (const u of step.updates) {
     const expectOld = u.before === undefined ? 0n : accountLeaf(u.before);
     if (expectOld !== u.oldLeaf) throw new Error(`old leaf mismatch at ${u.index}`);
     if (accountLeaf(u.after) !== u.newLeaf) throw new Error(`new leaf mismatch at ${u.index}`);
-    const oldRoot = frFromBytesLE(merklePathLE(frToBytesLE(u.oldLeaf), u.siblings, u.index, depth));
+    const oldRoot = frFromBytesLE(merklePath4LE(frToBytesLE(u.oldLeaf), u.siblings, u.index, levels));
     if (oldRoot !== root) throw new Error(`old path does not verify at ${u.index}`);
-    root = frFromBytesLE(merklePathLE(frToBytesLE(u.newLeaf), u.siblings, u.index, depth));
+    root = frFromBytesLE(merklePath4LE(frToBytesLE(u.newLeaf), u.siblings, u.index, levels));
   }
   if (root !== step.postRoot) throw new Error('post root mismatch');
   if (step.exit !== undefined && step.slot !== undefined) {
-    const pre = frFromBytesLE(merklePathLE(new Uint8Array(32), step.exit.siblings, step.slot, exitDepth));
-    const post = frFromBytesLE(merklePathLE(frToBytesLE(step.exit.leaf), step.exit.siblings, step.slot, exitDepth));
+    const pre = frFromBytesLE(merklePath4LE(new Uint8Array(32), step.exit.siblings, step.slot, exitLevels));
+    const post = frFromBytesLE(merklePath4LE(frToBytesLE(step.exit.leaf), step.exit.siblings, step.slot, exitLevels));
     if (pre !== step.exit.preRoot || post !== step.exit.postRoot) throw new Error('exit path mismatch');
   }
 }
