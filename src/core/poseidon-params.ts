@@ -153,3 +153,145 @@ export function poseidonParams(t: number): PoseidonParams {
   cache.set(t, params);
   return params;
 }
+
+/**
+ * Constants for the optimised permutation (Poseidon paper, appendix B; as in neptune): partial
+ * rounds keep only a lane-0 constant and use a sparse matrix (first row w, first column v, identity
+ * elsewhere), so each costs 2t - 1 multiplications instead of t^2.
+ *
+ * Round structure (R_f = R_F / 2):
+ *   for r < R_f:  state += firstC[r]; S-box on all lanes; state = (r < R_f - 1 ? M : P) * state
+ *   for r < R_P:  s0 += k[r]; s0 = s0^5; (s0, s_hat) = (w[r] . state, s_hat + v[r] * s0)
+ *   for r < R_f:  state += lastC[r]; S-box on all lanes; state = M * state
+ * Derivation: partial-round constants are pushed forward (lanes 1.. pass the S-box unchanged, so
+ * their image under M joins the next round's constant); the MDS of round r is factored as
+ * A_r = M''_r * M'_r with M'_r = diag(1, M_hat^(R_P - r)) moved backwards into the previous round, which
+ * gives w[r] = (m00, (M_hat^-T)^(R_P - r) m_row), v[r] = M_hat^(R_P - 1 - r) m_col, P = diag(1, M_hat^R_P) M.
+ */
+export type PoseidonOptimized = {
+  readonly t: number;
+  readonly partialRounds: number;
+  readonly firstC: readonly (readonly bigint[])[];
+  readonly mds: readonly (readonly bigint[])[];
+  readonly pre: readonly (readonly bigint[])[];
+  readonly k: readonly bigint[];
+  readonly w: readonly (readonly bigint[])[];
+  readonly v: readonly (readonly bigint[])[];
+  readonly lastC: readonly (readonly bigint[])[];
+};
+
+type Mat = bigint[][];
+
+function matVec(m: readonly (readonly bigint[])[], x: readonly bigint[]): bigint[] {
+  return m.map((row) => row.reduce((acc, a, j) => acc + a * (x[j] ?? 0n), 0n) % FR_MODULUS);
+}
+
+function matMul(a: readonly (readonly bigint[])[], b: readonly (readonly bigint[])[]): Mat {
+  const n = b[0]?.length ?? 0;
+  return a.map((row) =>
+    Array.from({ length: n }, (_, j) => row.reduce((acc, x, k) => acc + x * (b[k]?.[j] ?? 0n), 0n) % FR_MODULUS),
+  );
+}
+
+function transpose(a: readonly (readonly bigint[])[]): Mat {
+  return (a[0] ?? []).map((_, j) => a.map((row) => row[j] ?? 0n));
+}
+
+/** a^e by square-and-multiply (~2 log2(e) products instead of e). */
+function matPow(a: readonly (readonly bigint[])[], e: number): Mat {
+  let result: Mat = a.map((row, i) => row.map((_, j) => (i === j ? 1n : 0n)));
+  let base: Mat = a.map((row) => [...row]);
+  for (let n = e; n > 0; n = Math.floor(n / 2)) {
+    if (n % 2 === 1) result = matMul(result, base);
+    base = matMul(base, base);
+  }
+  return result;
+}
+
+/** Gauss-Jordan inverse mod p. MDS submatrices are invertible, so a zero pivot is a bug. */
+function matInv(a: readonly (readonly bigint[])[]): Mat {
+  const n = a.length;
+  const m: Mat = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1n : 0n))]);
+  for (let c = 0; c < n; c++) {
+    const pivotRow = m.findIndex((row, r) => r >= c && (row[c] ?? 0n) !== 0n);
+    const pr = m[pivotRow];
+    const cr = m[c];
+    if (pivotRow < 0 || pr === undefined || cr === undefined) {
+      throw new InvalidInputError('singular matrix in Poseidon parameter derivation');
+    }
+    m[pivotRow] = cr;
+    m[c] = pr;
+    const inv = frInv(pr[c] ?? 0n);
+    const pivot = pr.map((x) => (x * inv) % FR_MODULUS);
+    m[c] = pivot;
+    for (let r = 0; r < n; r++) {
+      const row = m[r];
+      if (r === c || row === undefined) continue;
+      const f = row[c] ?? 0n;
+      if (f !== 0n) m[r] = row.map((x, j) => frMod(x - f * (pivot[j] ?? 0n)));
+    }
+  }
+  return m.map((row) => row.slice(n));
+}
+
+function deriveOptimized(params: PoseidonParams): PoseidonOptimized {
+  const { t, fullRounds, partialRounds: rp, roundConstants, mds } = params;
+  const rf = fullRounds / 2;
+  const C = (r: number): bigint[] => roundConstants.slice(r * t, (r + 1) * t);
+  const mHat: Mat = mds.slice(1).map((row) => row.slice(1));
+  const mRow = (mds[0] ?? []).slice(1);
+  const mCol = mds.slice(1).map((row) => row[0] ?? 0n);
+  const m00 = mds[0]?.[0] ?? 0n;
+
+  // Constants, pushed forward through the partial rounds.
+  const k: bigint[] = [];
+  let carry: bigint[] = new Array<bigint>(t).fill(0n);
+  for (let r = 0; r < rp; r++) {
+    const K = C(rf + r).map((c, i) => (c + (carry[i] ?? 0n)) % FR_MODULUS);
+    k.push(K[0] ?? 0n);
+    carry = matVec(mds, [0n, ...K.slice(1)]);
+  }
+  const lastC = Array.from({ length: rf }, (_, r) =>
+    C(rf + rp + r).map((c, i) => (r === 0 ? (c + (carry[i] ?? 0n)) % FR_MODULUS : c)),
+  );
+
+  // Sparse matrices: w[r] uses (M_hat^-T)^(R_P - r), v[r] uses M_hat^(R_P - 1 - r).
+  const mHatInvT = transpose(matInv(mHat));
+  const w: bigint[][] = new Array<bigint[]>(rp);
+  const v: bigint[][] = new Array<bigint[]>(rp);
+  let wHat = matVec(mHatInvT, mRow);
+  let vHat = mCol;
+  for (let r = rp - 1; r >= 0; r--) {
+    w[r] = [m00, ...wHat];
+    v[r] = vHat;
+    wHat = matVec(mHatInvT, wHat);
+    vHat = matVec(mHat, vHat);
+  }
+  // P = diag(1, M_hat^R_P) * M.
+  const mHatPow = matPow(mHat, rp);
+  const diag: Mat = [[1n, ...new Array<bigint>(t - 1).fill(0n)], ...mHatPow.map((row) => [0n, ...row])];
+  const pre = matMul(diag, mds);
+
+  return {
+    t,
+    partialRounds: rp,
+    firstC: Array.from({ length: rf }, (_, r) => C(r)),
+    mds,
+    pre,
+    k,
+    w,
+    v,
+    lastC,
+  };
+}
+
+const optCache = new Map<number, PoseidonOptimized>();
+
+/** Optimised-permutation constants for width t, derived from `poseidonParams(t)` and cached. */
+export function poseidonOptimized(t: number): PoseidonOptimized {
+  const hit = optCache.get(t);
+  if (hit !== undefined) return hit;
+  const opt = deriveOptimized(poseidonParams(t));
+  optCache.set(t, opt);
+  return opt;
+}

@@ -1,11 +1,14 @@
 /**
  * Poseidon hash over BN254 Fr, bit-identical to circomlib / circomlibjs `poseidon(inputs)`:
  * width t = n + 1, state = [0, in_1..in_n], x^5 S-box, 8 full rounds, circomlib's partial rounds,
- * output state[0]. Parameters come from src/core/poseidon-params.ts (Grain LFSR, generated in code).
+ * output state[0]. Parameters come from src/core/poseidon-params.ts (Grain LFSR, generated in code);
+ * hashing runs in the generated WebAssembly engine (src/core/wasm/poseidon-gen.ts), one module per
+ * width, built on first use. Byte APIs take canonical 32-byte little-endian elements.
  */
 import { InvalidInputError } from './errors.ts';
-import { FR_MODULUS, assertFr, frFromBytesLE, frToBytesLE } from './field.ts';
+import { FR_MODULUS, assertFr } from './field.ts';
 import { poseidonParams } from './poseidon-params.ts';
+import { POSEIDON_LAYOUT, poseidonInstance } from './wasm/poseidon-engine.ts';
 
 export const POSEIDON_MAX_INPUTS = 16;
 
@@ -16,8 +19,9 @@ function pow5(x: bigint): bigint {
 }
 
 /**
- * The textbook permutation (no partial-round optimisation), BigInt. Slow (~1 ms for t = 3) but
- * obviously circomlib's: kept as the reference the fast engine is tested against.
+ * The textbook permutation (no partial-round optimisation), BigInt. Slow (~250 µs for t = 3) but
+ * obviously circomlib's: kept as the reference the fast engine is tested against. Inputs are not
+ * validated (1..16 canonical elements expected); use `poseidon` at boundaries.
  */
 export function poseidonReference(inputs: readonly bigint[]): bigint {
   const t = inputs.length + 1;
@@ -41,30 +45,91 @@ function assertInputCount(count: number): void {
   }
 }
 
-/** Poseidon of 1..16 canonical field elements; rejects anything else with InvalidInputError. */
-export function poseidon(inputs: readonly bigint[]): bigint {
-  assertInputCount(inputs.length);
-  inputs.forEach((x, i) => assertFr(x, `poseidon input ${i}`));
-  return poseidonReference(inputs);
+function assertLength(bytes: Uint8Array, need: number, name: string): void {
+  if (bytes.length < need) {
+    throw new InvalidInputError(`${name}: need ${need} bytes, have ${bytes.length}`, {
+      details: { name, need, have: bytes.length },
+    });
+  }
 }
 
-/** Poseidon of `count` little-endian 32-byte canonical elements packed in `inputs`. */
-export function poseidonLE(inputs: Uint8Array, count: number, out: Uint8Array = new Uint8Array(32)): Uint8Array {
-  assertInputCount(count);
-  const values = Array.from({ length: count }, (_, i) => frFromBytesLE(inputs, i * 32));
-  return frToBytesLE(poseidonReference(values), out);
+const U64 = (1n << 64n) - 1n;
+
+/** Canonical Fr -> 32 LE bytes in engine memory (4 word writes instead of 32 byte-wise BigInt ops). */
+function writeFr(view: DataView, offset: number, x: bigint): void {
+  view.setBigUint64(offset, x & U64, true);
+  view.setBigUint64(offset + 8, (x >> 64n) & U64, true);
+  view.setBigUint64(offset + 16, (x >> 128n) & U64, true);
+  view.setBigUint64(offset + 24, x >> 192n, true);
 }
 
-/** Poseidon([left, right]) on little-endian 32-byte elements: the Merkle node hash. */
-export function hash2LE(left: Uint8Array, right: Uint8Array, out: Uint8Array = new Uint8Array(32)): Uint8Array {
-  return frToBytesLE(poseidonReference([frFromBytesLE(left), frFromBytesLE(right)]), out);
+function readFr(view: DataView, offset: number): bigint {
+  return (
+    view.getBigUint64(offset, true) |
+    (view.getBigUint64(offset + 8, true) << 64n) |
+    (view.getBigUint64(offset + 16, true) << 128n) |
+    (view.getBigUint64(offset + 24, true) << 192n)
+  );
+}
+
+const views = new WeakMap<Uint8Array, DataView>();
+function viewOf(mem: Uint8Array): DataView {
+  let v = views.get(mem);
+  if (v === undefined) {
+    v = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    views.set(mem, v);
+  }
+  return v;
 }
 
 /**
- * Merkle path in one call. Level 0 = leaf, level depth = root. Bit k of index (LSB first) = 1 means
- * the node at level k is a RIGHT child (parent = hash2(sibling, node)); 0 means LEFT
- * (parent = hash2(node, sibling)). siblings[k] (32 bytes at k*32) is the sibling at level k. Writes
- * the depth+1 path nodes into nodesOut when given; returns the root. depth 1..32, index < 2^depth.
+ * Poseidon of 1..16 canonical field elements (circomlib's `poseidon`); rejects anything else with
+ * InvalidInputError. Cost note: one WebAssembly permutation plus ~1 µs of BigInt conversion.
+ */
+export function poseidon(inputs: readonly bigint[]): bigint {
+  assertInputCount(inputs.length);
+  inputs.forEach((x, i) => assertFr(x, `poseidon input ${i}`));
+  const e = poseidonInstance(inputs.length + 1);
+  const view = viewOf(e.mem);
+  inputs.forEach((x, i) => writeFr(view, POSEIDON_LAYOUT.input + 32 * i, x));
+  e.hash();
+  return readFr(view, POSEIDON_LAYOUT.output);
+}
+
+/**
+ * Poseidon of `count` canonical little-endian 32-byte elements packed in `inputs` (callers
+ * guarantee canonical values; only sizes are checked). Returns `out` (32 bytes).
+ */
+export function poseidonLE(inputs: Uint8Array, count: number, out: Uint8Array = new Uint8Array(32)): Uint8Array {
+  assertInputCount(count);
+  assertLength(inputs, count * 32, 'poseidonLE inputs');
+  assertLength(out, 32, 'poseidonLE out');
+  const e = poseidonInstance(count + 1);
+  e.mem.set(inputs.subarray(0, count * 32), POSEIDON_LAYOUT.input);
+  e.hash();
+  out.set(e.mem.subarray(POSEIDON_LAYOUT.output, POSEIDON_LAYOUT.output + 32));
+  return out;
+}
+
+/** Poseidon([left, right]) on canonical little-endian 32-byte elements: the Merkle node hash. */
+export function hash2LE(left: Uint8Array, right: Uint8Array, out: Uint8Array = new Uint8Array(32)): Uint8Array {
+  assertLength(left, 32, 'hash2LE left');
+  assertLength(right, 32, 'hash2LE right');
+  assertLength(out, 32, 'hash2LE out');
+  const e = poseidonInstance(3);
+  e.mem.set(left.subarray(0, 32), POSEIDON_LAYOUT.input);
+  e.mem.set(right.subarray(0, 32), POSEIDON_LAYOUT.input + 32);
+  e.hash();
+  out.set(e.mem.subarray(POSEIDON_LAYOUT.output, POSEIDON_LAYOUT.output + 32));
+  return out;
+}
+
+/**
+ * Merkle path in one WebAssembly call. Level 0 = leaf, level depth = root. Bit k of index (LSB
+ * first) = 1 means the node at level k is a RIGHT child (parent = hash2(sibling, node)); 0 means
+ * LEFT (parent = hash2(node, sibling)). siblings[k] (32 bytes at k*32) is the sibling at level k.
+ * Writes the depth+1 path nodes (level 0 first) into nodesOut when given; returns the root.
+ * depth 1..32, 0 <= index < 2^depth. Elements are canonical little-endian (not checked).
  */
 export function merklePathLE(
   leaf: Uint8Array,
@@ -79,13 +144,18 @@ export function merklePathLE(
   if (!Number.isInteger(index) || index < 0 || index >= 2 ** depth) {
     throw new InvalidInputError(`Merkle index must be in [0, 2^${depth})`, { details: { index, depth } });
   }
-  let node = frFromBytesLE(leaf);
-  if (nodesOut !== undefined) frToBytesLE(node, nodesOut, 0);
-  for (let k = 0; k < depth; k++) {
-    const sibling = frFromBytesLE(siblings, k * 32);
-    const right = Math.floor(index / 2 ** k) % 2 === 1;
-    node = poseidonReference(right ? [sibling, node] : [node, sibling]);
-    if (nodesOut !== undefined) frToBytesLE(node, nodesOut, (k + 1) * 32);
+  assertLength(leaf, 32, 'merklePathLE leaf');
+  assertLength(siblings, depth * 32, 'merklePathLE siblings');
+  if (nodesOut !== undefined) assertLength(nodesOut, (depth + 1) * 32, 'merklePathLE nodesOut');
+  const e = poseidonInstance(3);
+  const merkle = e.merkle;
+  if (merkle === undefined) throw new InvalidInputError('Merkle engine unavailable');
+  e.mem.set(siblings.subarray(0, depth * 32), POSEIDON_LAYOUT.input);
+  e.mem.set(leaf.subarray(0, 32), POSEIDON_LAYOUT.leaf);
+  // ToInt32 keeps the low 32 bits, which is what the engine reads (index < 2^32).
+  merkle(index | 0, depth, nodesOut === undefined ? 0 : 1);
+  if (nodesOut !== undefined) {
+    nodesOut.set(e.mem.subarray(POSEIDON_LAYOUT.nodes, POSEIDON_LAYOUT.nodes + (depth + 1) * 32));
   }
-  return frToBytesLE(node);
+  return e.mem.slice(POSEIDON_LAYOUT.output, POSEIDON_LAYOUT.output + 32);
 }

@@ -280,7 +280,7 @@ test('property: conservation, monotone nonces, no overflow, rejected txs change 
         }
       }
     }),
-    { numRuns: 15 },
+    { numRuns: 30 },
   );
   // Not vacuous: valid and invalid operations of several kinds were exercised.
   assert.ok((outcomes.get('included') ?? 0) >= 10, JSON.stringify([...outcomes]));

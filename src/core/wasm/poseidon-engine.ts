@@ -1,0 +1,45 @@
+/**
+ * Instantiates the generated Poseidon modules: one per width t, built on first use (constants
+ * ~10-80 ms, code generation ~20-100 ms, compile < 10 ms) and cached for the life of the thread.
+ * Module-level state is per JS realm, so each worker thread gets its own instances.
+ */
+import { poseidonOptimized } from '../poseidon-params.ts';
+import { instantiateBytes, exportedFunction, memoryBytes } from './instantiate.ts';
+import { LAYOUT, generatePoseidonModule } from './poseidon-gen.ts';
+
+export type PoseidonInstance = {
+  readonly t: number;
+  /** A view of the instance's whole memory (its buffer never grows: the memory is fixed-size). */
+  readonly mem: Uint8Array;
+  /** Hashes t-1 LE inputs at LAYOUT.input into LE bytes at LAYOUT.output. */
+  readonly hash: () => void;
+  /** t = 3 only: Merkle path (see poseidon-gen.ts `addMerkle`). */
+  readonly merkle: ((index: number, depth: number, writeNodes: number) => void) | undefined;
+};
+
+const instances = new Map<number, PoseidonInstance>();
+
+function instantiate(t: number): PoseidonInstance {
+  const generated = generatePoseidonModule(poseidonOptimized(t));
+  const ex = instantiateBytes(generated.bytes);
+  const mem = memoryBytes(ex);
+  mem.set(generated.tables, LAYOUT.consts);
+  const hash = exportedFunction<(inPtr: number, outPtr: number) => void>(ex, 'hash');
+  return {
+    t,
+    mem,
+    hash: () => hash(LAYOUT.input, LAYOUT.output),
+    merkle: t === 3 ? exportedFunction<(index: number, depth: number, writeNodes: number) => void>(ex, 'merkle') : undefined,
+  };
+}
+
+/** The engine for width t (2..17), created on first use. */
+export function poseidonInstance(t: number): PoseidonInstance {
+  const hit = instances.get(t);
+  if (hit !== undefined) return hit;
+  const created = instantiate(t);
+  instances.set(t, created);
+  return created;
+}
+
+export { LAYOUT as POSEIDON_LAYOUT };
