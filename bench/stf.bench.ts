@@ -13,16 +13,14 @@ import { frToBytesLE } from '../src/core/field.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../src/core/float.ts';
 import { SparseMerkleTree } from '../src/core/smt.ts';
 import { MemoryState } from '../src/core/state.ts';
-import { applyBatch, ingestTransactions, type StfConfig } from '../src/core/stf.ts';
+import { applyBatch, ingestTransactions, createStfConfig, type StfConfig } from '../src/core/stf.ts';
 import { domainHash, l2TxMessage, type L2Tx } from '../src/core/tx.ts';
 import { SigPool } from '../src/node/sig-pool.ts';
 import { median, timeRuns, type BenchResult } from './util.ts';
 
-const CONFIG: StfConfig = {
+const CONFIG: StfConfig = createStfConfig({
   domain: { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n },
-  treeDepth: 32,
-  exitTreeDepth: 16,
-};
+});
 
 /** Deterministic xorshift so runs are comparable. */
 function rng(seed: number): () => number {

@@ -15,18 +15,20 @@ import { FLOAT16, FLOAT32, floatDecode, floatEncode } from '../src/core/float.ts
 import { poseidon } from '../src/core/poseidon.ts';
 import { siblingsToFr } from '../src/core/smt.ts';
 import { MemoryState } from '../src/core/state.ts';
-import { applyBatch, type BatchResult, type FeeEntry, type StepWitness, type StfConfig } from '../src/core/stf.ts';
+import { applyBatch, type BatchResult, type FeeEntry, type StepWitness, createStfConfig, type StfConfig } from '../src/core/stf.ts';
 import { domainHash, encodeL1Op, l2TxMessage, packL2TxBody, type L1Op, type L2Tx, type L2TxBody } from '../src/core/tx.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
-export const VECTOR_CONFIG: StfConfig = {
+export const VECTOR_CONFIG: StfConfig = createStfConfig({
   domain: { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n },
   treeDepth: 32,
   exitTreeDepth: 8,
-};
+  maxL1Ops: 16,
+  maxFeeTokens: 2,
+});
 
 type VectorUser = { key: PrivateKey; publicKey: readonly [bigint, bigint]; l1Address: bigint };
 function vectorUser(i: number): VectorUser {

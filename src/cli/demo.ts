@@ -8,14 +8,12 @@ import { encodeBatchData } from '../core/batch-data.ts';
 import { createPrivateKey, publicKeyFromPrivate, sign, type PrivateKey } from '../core/eddsa.ts';
 import { FLOAT16, FLOAT32, floatDecode, floatEncode } from '../core/float.ts';
 import { MemoryState } from '../core/state.ts';
-import { applyBatch, applyPostedBatch, type StfConfig } from '../core/stf.ts';
+import { applyBatch, applyPostedBatch, createStfConfig, type StfConfig } from '../core/stf.ts';
 import { domainHash, l2TxMessage, type L1Op, type L2Tx, type L2TxBody } from '../core/tx.ts';
 
-const config: StfConfig = {
+const config: StfConfig = createStfConfig({
   domain: { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n },
-  treeDepth: 32,
-  exitTreeDepth: 16,
-};
+});
 const domain = domainHash(config.domain);
 const hex = (v: bigint): string => `0x${v.toString(16).padStart(64, '0')}`;
 const ETH = 10n ** 18n;

@@ -25,8 +25,10 @@ export const DEFAULT_TREE_DEPTH = 32;
 export const MAX_TREE_DEPTH = 32;
 /** Exit tree: one leaf slot per batch position (L1 ops then L2 txs); bounds a batch at 2^16 slots. */
 export const DEFAULT_EXIT_TREE_DEPTH = 16;
-/** At most this many (token, fee account, fee) entries per batch. */
+/** At most this many (token, fee account, fee) entries per batch (deployments may allow fewer). */
 export const MAX_FEE_TOKENS = 8;
+/** Default L1 operations per batch: exit slots 0..63 are theirs, L2 transactions follow. */
+export const DEFAULT_MAX_L1_OPS = 64;
 
 /** "rampart.tx.v1" as a big-endian integer: separates Rampart's signed messages from any other use of
  * the same Baby Jubjub key. */

@@ -14,14 +14,24 @@
  *   accumulate during the batch and are credited to the fee accounts at the end.
  * - Self-transfers (from == to) are rejected: they would only burn a fee and bump a nonce, and
  *   rejecting them keeps the circuit's two leaf updates distinct.
- * - Every batch slot (L1 op or included L2 tx) has a slot in the exit tree; withdrawals, force-exits
- *   and refunds write Poseidon([l1Address, tokenId, amount]) there, other slots stay 0.
+ * - Every batch position has a slot in the exit tree: L1 op i is slot i (i < maxL1Ops), the j-th
+ *   included L2 transaction is slot maxL1Ops + j. Fixed positions let the circuit place exits without
+ *   data-dependent offsets. Withdrawals, force-exits and refunds write
+ *   Poseidon([l1Address, tokenId, amount]) there; other slots stay 0.
  */
 import { type Account, accountLeaf, exitLeaf } from './account.ts';
 import { RampartError, InvalidInputError } from './errors.ts';
 import { frToBytesLE, frFromBytesLE, type Fr } from './field.ts';
 import { FLOAT16, FLOAT32, floatDecode } from './float.ts';
-import { MAX_BALANCE, MAX_FEE_TOKENS, MAX_NONCE, MAX_TOKEN_ID } from './params.ts';
+import {
+  DEFAULT_EXIT_TREE_DEPTH,
+  DEFAULT_MAX_L1_OPS,
+  DEFAULT_TREE_DEPTH,
+  MAX_BALANCE,
+  MAX_FEE_TOKENS,
+  MAX_NONCE,
+  MAX_TOKEN_ID,
+} from './params.ts';
 import { SparseMerkleTree, assertTreeDepth, MemoryNodeStore } from './smt.ts';
 import type { StateChanges, StateReader } from './state.ts';
 import {
@@ -39,9 +49,28 @@ import { verify as eddsaVerify } from './eddsa.ts';
 
 export type StfConfig = {
   readonly domain: Domain;
+  /** State tree index bits (even, 2..32; production 32). */
   readonly treeDepth: number;
+  /** Exit tree index bits (even); a batch has 2^exitTreeDepth slots. */
   readonly exitTreeDepth: number;
+  /** L1 operations a batch may consume; they take exit slots 0..maxL1Ops-1. */
+  readonly maxL1Ops: number;
+  /** Fee-table entries a batch may carry (<= MAX_FEE_TOKENS; a circuit parameter). */
+  readonly maxFeeTokens: number;
 };
+
+/** A validated config with the production defaults for everything not given. */
+export function createStfConfig(options: Pick<StfConfig, 'domain'> & Partial<StfConfig>): StfConfig {
+  const config: StfConfig = {
+    treeDepth: DEFAULT_TREE_DEPTH,
+    exitTreeDepth: DEFAULT_EXIT_TREE_DEPTH,
+    maxL1Ops: DEFAULT_MAX_L1_OPS,
+    maxFeeTokens: MAX_FEE_TOKENS,
+    ...options,
+  };
+  assertStfConfig(config);
+  return config;
+}
 
 export type FeeEntry = { readonly tokenId: number; readonly accountIdx: number; readonly fee: bigint };
 
@@ -173,12 +202,18 @@ export class BatchError extends RampartError {
 export function assertStfConfig(config: StfConfig): void {
   assertTreeDepth(config.treeDepth);
   assertTreeDepth(config.exitTreeDepth);
+  if (!Number.isInteger(config.maxL1Ops) || config.maxL1Ops < 0 || config.maxL1Ops >= 2 ** config.exitTreeDepth) {
+    throw new InvalidInputError(`maxL1Ops must be 0..2^exitTreeDepth-1, got ${config.maxL1Ops}`);
+  }
+  if (!Number.isInteger(config.maxFeeTokens) || config.maxFeeTokens < 0 || config.maxFeeTokens > MAX_FEE_TOKENS) {
+    throw new InvalidInputError(`maxFeeTokens must be 0..${MAX_FEE_TOKENS}, got ${config.maxFeeTokens}`);
+  }
   domainHash(config.domain);
 }
 
-function assertFeeTable(state: StateReader, feeTable: readonly FeeEntry[]): void {
-  if (feeTable.length > MAX_FEE_TOKENS) {
-    throw new BatchError('BAD_FEE_TABLE', `fee table has ${feeTable.length} entries, max ${MAX_FEE_TOKENS}`);
+function assertFeeTable(state: StateReader, feeTable: readonly FeeEntry[], maxFeeTokens: number): void {
+  if (feeTable.length > maxFeeTokens) {
+    throw new BatchError('BAD_FEE_TABLE', `fee table has ${feeTable.length} entries, max ${maxFeeTokens}`);
   }
   const seen = new Set<number>();
   for (const [i, e] of feeTable.entries()) {
@@ -452,7 +487,7 @@ function settleFees(e: Engine, feeTable: readonly FeeEntry[]): void {
 
 function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean, seal = true): Engine {
   assertStfConfig(config);
-  assertFeeTable(state, feeTable);
+  assertFeeTable(state, feeTable, config.maxFeeTokens);
   return {
     config,
     st: new WorkingState(state, config.treeDepth, seal),
@@ -528,15 +563,15 @@ function runBatch(
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal);
   const capacity = 2 ** config.exitTreeDepth;
-  if (params.l1Ops.length > capacity) {
-    throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed the batch capacity ${capacity}`);
+  if (params.l1Ops.length > config.maxL1Ops) {
+    throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed maxL1Ops ${config.maxL1Ops}`);
   }
   const oldRoot = e.st.tree.root();
   const domain = domainHash(config.domain);
   const l1Receipts = runL1(e, params.l1Ops);
   const included: L2Tx[] = [];
   const l2Receipts: L2Receipt[] = params.l2Txs.map((tx, i) => {
-    const slot = params.l1Ops.length + included.length;
+    const slot = config.maxL1Ops + included.length;
     if (slot >= capacity) return { status: 'rejected', reason: 'batch-full' };
     const preverified = options.verified?.[i];
     const verify = (): boolean => {
@@ -581,16 +616,16 @@ export function applyPostedBatch(
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? false);
-  const capacity = 2 ** config.exitTreeDepth;
-  if (params.l1Ops.length + params.l2Txs.length > capacity) {
-    throw new BatchError('BATCH_TOO_LARGE', `batch of ${params.l1Ops.length + params.l2Txs.length} slots exceeds ${capacity}`);
+  const capacity = 2 ** config.exitTreeDepth - config.maxL1Ops;
+  if (params.l1Ops.length > config.maxL1Ops || params.l2Txs.length > capacity) {
+    throw new BatchError('BATCH_TOO_LARGE', `batch of ${params.l1Ops.length} L1 ops and ${params.l2Txs.length} txs exceeds ${config.maxL1Ops} / ${capacity}`);
   }
   const oldRoot = e.st.tree.root();
   const domain = domainHash(config.domain);
   const l1Receipts = runL1(e, params.l1Ops);
   const l2Receipts: L2Receipt[] = [];
   params.l2Txs.forEach((tx, i) => {
-    const slot = params.l1Ops.length + i;
+    const slot = config.maxL1Ops + i;
     const signature = tx.signature;
     const signed = signature !== undefined && tx.nonce !== undefined && tx.maxFeeF !== undefined;
     const verify = signed

@@ -40,7 +40,7 @@ test('deposits create accounts in order and transfers move value, paying the bat
   assert.equal(state.nextIndex, 5);
   assert.equal(state.getAccount(2)?.balance, 1000n);
   const r = run(state, [], [transfer(1, 2, 3, 100n, 0)], [{ tokenId: 0, accountIdx: 1, fee: 7n }]);
-  assert.deepEqual(r.l2Receipts, [{ status: 'included', slot: 0, fee: 7n }]);
+  assert.deepEqual(r.l2Receipts, [{ status: 'included', slot: SMALL.maxL1Ops, fee: 7n }], 'L2 slots start after the L1 region');
   assert.equal(state.getAccount(2)?.balance, 893n);
   assert.equal(state.getAccount(2)?.nonce, 1);
   assert.equal(state.getAccount(3)?.balance, 1100n);
@@ -55,7 +55,7 @@ test('withdraw writes an exit leaf in its slot; exit root commits to it', () => 
   const r = run(state, [create(3, 0, 5n)], [w]);
   assert.equal(state.getAccount(3)?.balance, 750n);
   assert.equal(r.exits.length, 1);
-  assert.deepEqual({ ...r.exits[0], leaf: 0n }, { slot: 1, l1Address: user(2).l1Address, tokenId: 0, amount: 250n, leaf: 0n });
+  assert.deepEqual({ ...r.exits[0], leaf: 0n }, { slot: SMALL.maxL1Ops, l1Address: user(2).l1Address, tokenId: 0, amount: 250n, leaf: 0n });
   assert.notEqual(r.exitRoot, run(new MemoryState(), [], []).exitRoot);
 });
 
@@ -151,12 +151,13 @@ test('malformed batches are BatchErrors', () => {
     [{ tokenId: 0, accountIdx: 1, fee: MAX_BALANCE + 1n }],
   ];
   for (const feeTable of bad) assert.throws(() => applyBatch(state, { l1Ops: [], l2Txs: [], feeTable }, SMALL), BatchError);
-  assert.throws(() => applyBatch(state, { l1Ops: Array.from({ length: 257 }, () => create(0, 0, 0n)), l2Txs: [], feeTable: [] }, SMALL), BatchError);
+  assert.throws(() => applyBatch(state, { l1Ops: Array.from({ length: SMALL.maxL1Ops + 1 }, () => create(0, 0, 0n)), l2Txs: [], feeTable: [] }, SMALL), BatchError);
+  assert.throws(() => applyBatch(state, { l1Ops: [], l2Txs: [], feeTable: [{ tokenId: 0, accountIdx: 1, fee: 1n }] }, { ...SMALL, maxFeeTokens: 0 }), BatchError);
 });
 
 test('batch capacity: transactions beyond the exit tree size are rejected as batch-full', () => {
   const state = genesis();
-  const cfg = { ...SMALL, exitTreeDepth: 2 }; // 4 slots
+  const cfg = { ...SMALL, exitTreeDepth: 4, maxL1Ops: 12 }; // 16 slots, 4 of them for L2
   const txs = [0, 1, 2, 3, 4].map((n) => transfer(1, 2, 3, 1n, n));
   const r = applyBatch(state, { l1Ops: [], l2Txs: txs, feeTable: [] }, cfg);
   assert.deepEqual(r.l2Receipts.map((x) => x.status === 'rejected' ? x.reason : 'ok'), ['ok', 'ok', 'ok', 'ok', 'batch-full']);

@@ -4,10 +4,10 @@ import { l2TxMessage, type Domain, type L2Tx, type L2TxBody } from '../../src/co
 import { accountLeaf } from '../../src/core/account.ts';
 import { frToBytesLE, frFromBytesLE } from '../../src/core/field.ts';
 import { merklePath4LE } from '../../src/core/smt.ts';
-import type { StepWitness, StfConfig } from '../../src/core/stf.ts';
+import { createStfConfig, type StepWitness, type StfConfig } from '../../src/core/stf.ts';
 
 export const DOMAIN: Domain = { chainId: 31337n, rollupAddress: 0x5fbdb2315678afecb367f032d93f642f64180aa3n };
-export const CONFIG: StfConfig = { domain: DOMAIN, treeDepth: 32, exitTreeDepth: 16 };
+export const CONFIG: StfConfig = createStfConfig({ domain: DOMAIN, treeDepth: 32, exitTreeDepth: 16, maxL1Ops: 16 });
 
 export type User = { readonly key: PrivateKey; readonly publicKey: PublicKey; readonly l1Address: bigint };
 

@@ -37,7 +37,7 @@ export const BABYJUB_A = 168700n;
 export const BABYJUB_D = 168696n;
 const P = FR_MODULUS;
 
-/** A point is four consecutive elements: X, Y, T (or d*T in table form), Z. */
+/** A point is four consecutive elements: (U, Y, T, Z), or (Y-U, Y+U, 2d'T, 2Z) in table form. */
 export const POINT_BYTES = 4 * FE_BYTES;
 const WINDOWS = 64; // 4-bit windows of a 256-bit scalar
 
@@ -57,8 +57,8 @@ export const BJ_LAYOUT = {
   /** Field scratch for inversion. */
   fe0: 1024 + 5 * POINT_BYTES,
   fe1: 1024 + 5 * POINT_BYTES + FE_BYTES,
-  /** Temporaries of the point formulas (12 elements). */
-  scratch: 2600,
+  /** Temporaries of the point formulas (up to 10 elements, ends before 4088). */
+  scratch: 2624,
   /** 16 multiples of a variable point (table form). */
   varTable: 4096,
   /** 64 windows x 16 multiples of 16^w * Base8 (table form), built once by buildBaseTable. */
@@ -313,12 +313,14 @@ export const BASE8: readonly [bigint, bigint] = [
  * Exports (all pointers are byte offsets in the exported memory; scalars are 32 LE bytes):
  *   padd(out, p, q)                 out = p + q, q in table form
  *   pdbl(out, p)                    out = 2p
- *   toTable(out, p)                 out = p with T replaced by d*T
- *   fromAffine(out, xyBytes)        canonical LE x||y -> extended point (no curve check)
+ *   toTable(out, p)                 out = p in table form (Y-U, Y+U, 2d'T, 2Z)
+ *   fromAffine(out, xyBytes)        canonical LE x||y -> extended point, u = c*x (no curve check)
  *   toAffine(xyBytes, p)            extended -> canonical LE x||y (one inversion)
  *   buildBaseTable()                fills the Base8 table (once)
- *   mulBase(out, scalar)            out = scalar * Base8
- *   mulVar(out, p, scalar)          out = scalar * p
+ *   mulBase(out, scalar)            out = scalar * Base8 (constant-time table reads)
+ *   mulBaseVt(out, scalar)          same, direct table indexing (public scalars)
+ *   mulVar(out, p, scalar)          out = scalar * p (constant-time table reads)
+ *   mulVarVt(out, p, scalar)        same, direct table indexing (public scalars)
  *   eqPoints(p, q) -> i32           projective equality
  *   verify() -> i32                 S*Base8 == R8 + hm*(8A) with A at inP, R8 at inQ, S at inS, hm at inH
  */
