@@ -348,7 +348,7 @@ type Stream = { readonly steps: Steps; readonly weight: number };
  * SIMD stream. Each phase is a separate function: in one big function TurboFan's register
  * allocation degrades (measured ~15% slower).
  */
-function buildSboxLayer(o: PoseidonOptimized, weight: number): FunctionBuilder {
+export function buildSboxLayer(o: PoseidonOptimized, weight: number): FunctionBuilder {
   const nb = blocksOf(o.t);
   const f = new FunctionBuilder({ params: ['i32'], results: [] });
   const cptr = 0;
@@ -373,7 +373,7 @@ function buildSboxLayer(o: PoseidonOptimized, weight: number): FunctionBuilder {
  * Full-round linear layer (mptr): row 0 on the scalar stream, row pairs on the SIMD stream, into
  * the next-state buffer, then copied back. `allRows` false computes only lane 0 (the last round).
  */
-function buildMdsLayer(o: PoseidonOptimized, allRows: boolean, weight: number): FunctionBuilder {
+export function buildMdsLayer(o: PoseidonOptimized, allRows: boolean, weight: number): FunctionBuilder {
   const t = o.t;
   const nb = blocksOf(t);
   const f = new FunctionBuilder({ params: ['i32'], results: [] });
@@ -415,7 +415,7 @@ function buildMdsLayer(o: PoseidonOptimized, allRows: boolean, weight: number): 
  * full-round state. `body` (cptr, prev, yCur, yNext, preCur, preNext): finishes round r-1 and
  * starts round r in two independent streams. `last` (prev, yCur, preCur): finishes the last round.
  */
-function buildPartial(o: PoseidonOptimized, kind: 'first' | 'body' | 'last', weight: number): FunctionBuilder {
+export function buildPartial(o: PoseidonOptimized, kind: 'first' | 'body' | 'last', weight: number): FunctionBuilder {
   const t = o.t;
   const nb = blocksOf(t);
   const params = kind === 'first' ? 3 : kind === 'body' ? 6 : 3;
