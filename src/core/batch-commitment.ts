@@ -15,7 +15,10 @@
  * If the circuit's elements d' differ from the posted ones d, then f = P_d(z) = P_{d'}(z) holds only
  * if z is a root of the nonzero polynomial P_d − P_{d'}; z is a hash of c = Poseidon(d') and of d,
  * fixed only after both are, so this happens with probability ≤ N/p (Schwartz–Zippel). The single
- * public input is then inputHash = Poseidon([Poseidon([oldRoot, newRoot, counters, exitRoot]), c, z, f]).
+ * public input is then
+ *   inputHash = Poseidon([ Poseidon([oldRoot, newRoot, counters, exitRoot]), Poseidon([c, z, f, domain]) ])
+ * where `domain` is the deployment's domain digest (chain id + rollup address, as signatures bind),
+ * so one circuit and proving key serve every deployment and no proof is valid on two of them.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToBigIntBE } from './bytes.ts';
@@ -170,6 +173,7 @@ export function batchCommitment(
   header: BatchHeader,
   input: CommitmentInput,
   batchData: Uint8Array,
+  domainDigest: Fr,
 ): BatchCommitment {
   const elements = commitmentElements(layout, input);
   const c = elementsCommitment(elements);
@@ -177,6 +181,6 @@ export function batchCommitment(
   const z = challenge(c, hash);
   const f = evaluateAt(elements, z);
   const counters = packCounters(header);
-  const inputHash = poseidon([poseidon([header.oldRoot, header.newRoot, counters, header.exitRoot]), c, z, f]);
+  const inputHash = poseidon([poseidon([header.oldRoot, header.newRoot, counters, header.exitRoot]), poseidon([c, z, f, domainDigest])]);
   return { elements, c, dataHash: hash, z, f, counters, inputHash };
 }

@@ -52,15 +52,16 @@ test('layout: L1 ops at 4i, fees after the L1 region, records after the fee regi
 test('the public input hash moves with every header field and every data element', () => {
   const input = { l1Ops: [], feeTable: [], txs: [{ from: 1, to: 2, amountF: 3 }, { from: 2, to: 1, amountF: 4 }] };
   const data = encodeBatchData({ mode: 'zk', feeTable: [], txs: input.txs });
-  const base = batchCommitment(layout, header, input, data);
+  const base = batchCommitment(layout, header, input, data, 99n);
   assert.equal(base.f, evaluateAt(base.elements, base.z));
   const seen = new Set([base.inputHash]);
   const variants: Partial<BatchHeader>[] = [{ batchNum: 8n }, { oldRoot: 1n }, { newRoot: 1n }, { oldNextIndex: 2 }, { newNextIndex: 5 }, { l1Start: 10n }, { l1Count: 0 }, { txCount: 1 }, { exitRoot: 1n }];
-  for (const v of variants) seen.add(batchCommitment(layout, { ...header, ...v }, input, data).inputHash);
+  for (const v of variants) seen.add(batchCommitment(layout, { ...header, ...v }, input, data, 99n).inputHash);
   const tampered = { ...input, txs: [{ from: 1, to: 2, amountF: 3 }, { from: 2, to: 1, amountF: 5 }] };
-  const t = batchCommitment(layout, header, tampered, encodeBatchData({ mode: 'zk', feeTable: [], txs: tampered.txs }));
+  const t = batchCommitment(layout, header, tampered, encodeBatchData({ mode: 'zk', feeTable: [], txs: tampered.txs }), 99n);
   assert.notEqual(t.z, base.z, 'z depends on the data');
   seen.add(t.inputHash);
-  assert.equal(seen.size, variants.length + 2);
+  seen.add(batchCommitment(layout, header, input, data, 98n).inputHash);
+  assert.equal(seen.size, variants.length + 3, 'and with the deployment domain');
   assert.throws(() => packCounters({ ...header, l1Count: 1 << 16 }), InvalidInputError);
 });
