@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deriveBatch, DerivationError, decodeL1OpsBytes } from '../../src/node/derivation.ts';
+import { MemoryState } from '../../src/core/state.ts';
+import { applyBatch } from '../../src/core/stf.ts';
+import { encodeBatchData } from '../../src/core/batch-data.ts';
+import { encodeL1Op } from '../../src/core/tx.ts';
+import { packSignature } from '../../src/core/eddsa.ts';
+import { DecodeError, InvalidInputError } from '../../src/core/errors.ts';
+import { crashBatches } from '../support/crash-batches.ts';
+import { CONFIG } from '../support/rollup.ts';
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+test('a fresh node replaying posted data (ZK and optimistic modes) reaches the sequencer’s roots', () => {
+  const seq = new MemoryState();
+  const zkNode = new MemoryState();
+  const optNode = new MemoryState();
+  for (const [i, b] of crashBatches(4).entries()) {
+    const r = applyBatch(seq, b, CONFIG, { witness: false });
+    seq.apply(r.changes);
+    const l1OpsBytes = concat(b.l1Ops.map(encodeL1Op));
+    const base = { batchNum: i + 1, newRoot: r.newRoot, exitRoot: r.exitRoot, newNextIndex: r.newNextIndex, l1OpsBytes };
+    const zk = encodeBatchData({ mode: 'zk', feeTable: b.feeTable, txs: r.included.map(({ from, to, amountF }) => ({ from, to, amountF })) });
+    const opt = encodeBatchData({ mode: 'optimistic', feeTable: b.feeTable, txs: r.included.map((t) => ({ from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, signature: packSignature(t.signature) })) });
+    const d1 = deriveBatch(zkNode, { ...base, batchDataBytes: zk }, CONFIG);
+    zkNode.apply(d1.result.changes);
+    const d2 = deriveBatch(optNode, { ...base, batchDataBytes: opt }, CONFIG);
+    optNode.apply(d2.result.changes);
+    assert.equal(d1.result.newRoot, r.newRoot);
+    assert.equal(d2.result.newRoot, r.newRoot);
+  }
+});
+
+test('derivation refuses posted roots its data does not produce, and malformed posted bytes', () => {
+  const state = new MemoryState();
+  const [b] = crashBatches(1);
+  assert.ok(b !== undefined);
+  const r = applyBatch(state, b, CONFIG, { witness: false });
+  const l1OpsBytes = concat(b.l1Ops.map(encodeL1Op));
+  const data = encodeBatchData({ mode: 'zk', feeTable: [], txs: [] });
+  const posted = { batchNum: 1, newRoot: r.newRoot, exitRoot: r.exitRoot, newNextIndex: r.newNextIndex, l1OpsBytes, batchDataBytes: data };
+  assert.throws(() => deriveBatch(state, { ...posted, newRoot: r.newRoot ^ 1n }, CONFIG), (e: unknown) => e instanceof DerivationError && e.code === 'DERIVED_ROOT_MISMATCH');
+  assert.throws(() => deriveBatch(state, { ...posted, newNextIndex: 1 }, CONFIG), DerivationError);
+  assert.throws(() => deriveBatch(state, { ...posted, l1OpsBytes: l1OpsBytes.subarray(1) }, CONFIG), DecodeError);
+  assert.throws(() => decodeL1OpsBytes(new Uint8Array(113)), DecodeError);
+  assert.throws(() => deriveBatch(state, { ...posted, batchDataBytes: data.subarray(0, 3) }, CONFIG), DecodeError);
+  // Optimistic data whose signature bytes do not decode is evidence against the batch.
+  const opt = encodeBatchData({ mode: 'optimistic', feeTable: [], txs: [{ from: 1, to: 2, amountF: 1, maxFeeF: 0, signature: new Uint8Array(64).fill(0xff) }] });
+  assert.throws(() => deriveBatch(state, { ...posted, batchDataBytes: opt }, CONFIG), (e: unknown) => e instanceof DerivationError || e instanceof InvalidInputError);
+});
