@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RampartError } from '../src/core/errors.ts';
+import { generatePoseidonContracts } from './gen-poseidon-sol.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -81,7 +82,7 @@ function listSolidity(dir: string, out: string[]): void {
 
 /** `TestToken` -> `testToken`, `ERC20Mock` -> `erc20Mock`. */
 export function bindingName(contract: string): string {
-  const lead = /^[A-Z]+(?=[A-Z][a-z]|$)/.exec(contract)?.[0] ?? contract.charAt(0);
+  const lead = /^[A-Z]+(?=[A-Z][a-z]|[0-9]|$)/.exec(contract)?.[0] ?? contract.charAt(0);
   return lead.toLowerCase() + contract.slice(lead.length);
 }
 
@@ -200,6 +201,8 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   const args = process.argv.slice(2);
   const quiet = args.includes('--quiet');
   try {
+    // Generated sources first (Poseidon from the core's parameters); unchanged content keeps the hash.
+    generatePoseidonContracts(join(here, '..', 'contracts', 'generated'));
     const r = buildContracts({ force: args.includes('--force'), ...(quiet ? { log: () => {} } : {}) });
     if (r.skipped && !quiet) process.stderr.write(`build-contracts: up to date (${r.contracts.length} contracts)\n`);
   } catch (err) {

@@ -121,7 +121,7 @@ ${fullRound('lastC', 'r', 'mds')}
 `;
 }
 
-export function generatePoseidonContracts(outDir: string, widths: readonly number[] = [3, 4, 5, 6]): string[] {
+export function generatePoseidonContracts(outDir: string, widths: readonly number[] = [3, 4, 5]): string[] {
   mkdirSync(outDir, { recursive: true });
   return widths.map((t) => {
     const file = join(outDir, `PoseidonT${t}.sol`);

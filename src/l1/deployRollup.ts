@@ -1,0 +1,71 @@
+/**
+ * Deploys the ZK rollup: the three Poseidon contracts it hashes with, then Rollup itself, against any
+ * L1 by URL. The Groth16 verifier is deployed separately (it is generated from the proving key) and
+ * passed in by address.
+ */
+import type { Abi, Address } from 'viem';
+import type { L1Clients } from './createL1Clients.ts';
+import { deployContract } from './deployContract.ts';
+import { L1Error } from './errors.ts';
+import { poseidonT3Abi, poseidonT3Bytecode } from './generated/PoseidonT3.ts';
+import { poseidonT4Abi, poseidonT4Bytecode } from './generated/PoseidonT4.ts';
+import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
+import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
+
+export type RollupDeployConfig = {
+  readonly verifier: Address;
+  readonly sequencer: Address;
+  readonly governance: Address;
+  /** State tree index bits (even). */
+  readonly treeDepth: number;
+  readonly exitTreeDepth: number;
+  readonly maxL1Ops: number;
+  readonly maxFeeTokens: number;
+  readonly maxL2Txs: number;
+};
+
+export type RollupDeployment = {
+  readonly rollup: Address;
+  readonly poseidon2: Address;
+  readonly poseidon3: Address;
+  readonly poseidon4: Address;
+  readonly deployBlock: bigint;
+  readonly gasUsed: bigint;
+};
+
+export async function deployRollup(clients: L1Clients, config: RollupDeployConfig): Promise<RollupDeployment> {
+  const p2 = await deployContract({ clients, abi: poseidonT3Abi as Abi, bytecode: poseidonT3Bytecode, name: 'PoseidonT3' });
+  const p3 = await deployContract({ clients, abi: poseidonT4Abi as Abi, bytecode: poseidonT4Bytecode, name: 'PoseidonT4' });
+  const p4 = await deployContract({ clients, abi: poseidonT5Abi as Abi, bytecode: poseidonT5Bytecode, name: 'PoseidonT5' });
+  const rollup = await deployContract({
+    clients,
+    abi: rollupAbi as Abi,
+    bytecode: rollupBytecode,
+    name: 'Rollup',
+    args: [
+      {
+        verifier: config.verifier,
+        poseidon2: p2.address,
+        poseidon3: p3.address,
+        poseidon4: p4.address,
+        sequencer: config.sequencer,
+        governance: config.governance,
+        treeDepth: config.treeDepth,
+        exitTreeDepth: config.exitTreeDepth,
+        maxL1Ops: config.maxL1Ops,
+        maxFeeTokens: config.maxFeeTokens,
+        maxL2Txs: config.maxL2Txs,
+      },
+    ],
+  });
+  const receipt = await clients.public.getTransactionReceipt({ hash: rollup.hash });
+  if (receipt.contractAddress !== rollup.address) throw new L1Error('L1_DEPLOY_FAILED', 'Rollup deploy receipt mismatch');
+  return {
+    rollup: rollup.address,
+    poseidon2: p2.address,
+    poseidon3: p3.address,
+    poseidon4: p4.address,
+    deployBlock: receipt.blockNumber,
+    gasUsed: p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed,
+  };
+}
