@@ -126,6 +126,8 @@ export class SparseMerkleTree {
   readonly levels: number;
   private readonly base: NodeReader;
   private readonly overlay = new Map<NodeKey, Uint8Array>();
+  /** Ancestors of deferred leaf writes, hashed only when first read (see `setLeafDeferred`). */
+  private readonly dirty = new Set<NodeKey>();
 
   constructor(depth: number, base: NodeReader = new MemoryNodeStore()) {
     assertTreeDepth(depth);
@@ -135,12 +137,14 @@ export class SparseMerkleTree {
     emptySubtree(this.levels);
   }
 
-  /** Nodes written since construction (or the last `clearChanges`). */
+  /** Nodes written since construction (or the last `clearChanges`), with deferred work flushed. */
   get changes(): ReadonlyMap<NodeKey, Uint8Array> {
+    this.rootLE();
     return this.overlay;
   }
   clearChanges(): void {
     this.overlay.clear();
+    this.dirty.clear();
   }
 
   private assertIndex(index: number): void {
@@ -151,7 +155,18 @@ export class SparseMerkleTree {
 
   node(level: number, index: number): Uint8Array {
     const key = nodeKey(level, index);
+    if (this.dirty.size !== 0 && this.dirty.has(key)) return this.rehash(level, index, key);
     return this.overlay.get(key) ?? this.base.getNode(key) ?? emptySubtree(level);
+  }
+
+  /** Recomputes a dirty node from its (recursively resolved) children; one 4-input Poseidon. */
+  private rehash(level: number, index: number, key: NodeKey): Uint8Array {
+    const children = new Uint8Array(128);
+    for (let c = 0; c < 4; c++) children.set(this.node(level - 1, index * 4 + c), c * 32);
+    const value = hash4(children);
+    this.overlay.set(key, value);
+    this.dirty.delete(key);
+    return value;
   }
 
   rootLE(): Uint8Array {
@@ -198,8 +213,25 @@ export class SparseMerkleTree {
     const path = new Uint8Array((this.levels + 1) * 32);
     merklePath4LE(leaf, siblings, index, this.levels, path);
     for (let k = 0; k <= this.levels; k++) {
-      this.overlay.set(nodeKey(k, ancestor(index, k)), path.subarray(k * 32, k * 32 + 32));
+      const key = nodeKey(k, ancestor(index, k));
+      this.overlay.set(key, path.subarray(k * 32, k * 32 + 32));
+      // The siblings were resolved, so this path is exact even over deferred writes elsewhere.
+      this.dirty.delete(key);
     }
+    return siblings;
+  }
+
+  /**
+   * Sets one leaf without rehashing its path; ancestors are hashed when something first reads them
+   * (a sibling lookup, `root()`, `changes`). Returns the siblings at this moment — the witness of the
+   * update. Two updates in a row (a transfer's sender then receiver) thus hash their common ancestors
+   * once: levels + m hashes instead of 2·levels, m being the level where the two paths meet.
+   */
+  setLeafDeferred(index: number, leaf: Uint8Array): Uint8Array {
+    if (leaf.length !== 32) throw new InvalidInputError('leaf must be 32 bytes');
+    const siblings = this.siblings(index);
+    this.overlay.set(nodeKey(0, index), leaf);
+    for (let k = 1; k <= this.levels; k++) this.dirty.add(nodeKey(k, ancestor(index, k)));
     return siblings;
   }
 
@@ -208,6 +240,7 @@ export class SparseMerkleTree {
    * derivation, where per-update witnesses are not needed. Later entries for the same index win.
    */
   updateMany(entries: Iterable<readonly [number, Uint8Array]>): void {
+    this.rootLE(); // settle deferred writes first so no stale dirty mark outlives this rewrite
     let dirty = new Set<number>();
     for (const [index, leaf] of entries) {
       this.assertIndex(index);

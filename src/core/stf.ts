@@ -258,7 +258,8 @@ class WorkingState {
     const before = this.get(index);
     const oldLeafLE = this.tree.leafLE(index);
     const newLeaf = accountLeaf(after);
-    const siblings = this.tree.update(index, frToBytesLE(newLeaf));
+    // Deferred: a step's updates share their common ancestors; roots are read at step ends.
+    const siblings = this.tree.setLeafDeferred(index, frToBytesLE(newLeaf));
     this.accounts.set(index, after);
     witness?.push({ index, before, after, oldLeaf: frFromBytesLE(oldLeafLE), newLeaf, siblings });
   }

@@ -115,3 +115,21 @@ test('bad indices and depths are typed errors', () => {
   assert.throws(() => t.proof(1.5), InvalidInputError);
   assert.throws(() => t.updateMany([[1, new Uint8Array(31)]]), InvalidInputError);
 });
+
+test('deferred leaf writes give the same roots and witnesses as eager updates, hashing shared ancestors once', () => {
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 10 - 1 }), frArb), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 4 }), (entries, every) => {
+      const eager = new SparseMerkleTree(10);
+      const lazy = new SparseMerkleTree(10);
+      entries.forEach(([i, v], n) => {
+        const w1 = eager.update(i, frToBytesLE(v));
+        const w2 = lazy.setLeafDeferred(i, frToBytesLE(v));
+        assert.deepEqual(w2, w1, 'witness siblings at the time of the update');
+        if (n % every === 0) assert.equal(lazy.root(), eager.root());
+      });
+      assert.equal(lazy.root(), eager.root());
+      assert.deepEqual(new Map(lazy.changes), new Map(eager.changes));
+    }),
+    { numRuns: 40 },
+  );
+});

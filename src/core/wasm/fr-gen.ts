@@ -248,6 +248,60 @@ export function* montSumSteps(
   f.emit(op.i32Const(BARRIER_ADDR), op.localGet(carry), op.i64Store(0));
 }
 
+/**
+ * Product columns only: sum over pairs of a * b as 17 unnormalised i64 columns at
+ * (colsPtr + colsOff + 8k), accumulated (or overwritten when `init`). Cost note: 81 products/pair.
+ */
+export function* productColumnsSteps(
+  f: FunctionBuilder,
+  pairs: readonly (readonly [Fe, Fe])[],
+  colsPtr: number,
+  colsOff: number,
+  init: boolean,
+): Generator<number, void, void> {
+  const ops = pairs.map(([a, b]) => [loadToLocals(f, a), loadToLocals(f, b)] as const);
+  for (let k = 0; k <= 2 * LIMBS - 2; k++) {
+    const terms = columnTerms(k, ops);
+    f.emit(op.localGet(colsPtr));
+    terms.forEach((t, i) => {
+      f.emit(t.a, t.b);
+      if (i > 0) f.emit(op.i64Add);
+    });
+    if (!init) f.emit(op.localGet(colsPtr), op.i64Load(colsOff + 8 * k), op.i64Add);
+    f.emit(op.i64Store(colsOff + 8 * k));
+    yield terms.length;
+  }
+}
+
+/**
+ * dst = REDC(sum_j a_j * b_j) for many terms, one term's operands live at a time: columns are
+ * accumulated in memory (at most 7 terms per region: a column then sums at most 63 products),
+ * then one reduction reads them. Scratch: ceil(terms / 7) * 136 bytes at (colsPtr + colsOff).
+ */
+export function* dotSteps(
+  f: FunctionBuilder,
+  dst: Fe,
+  terms: readonly (readonly [Fe, Fe])[],
+  colsPtr: number,
+  colsOff: number,
+): Generator<number, void, void> {
+  const REGION = (2 * LIMBS - 1) * 8;
+  const regions = Math.ceil(terms.length / 7);
+  for (let i = 0; i < terms.length; i++) {
+    const term = terms[i];
+    if (term === undefined) continue;
+    yield* productColumnsSteps(f, [term], colsPtr, colsOff + REGION * Math.floor(i / 7), i % 7 === 0);
+  }
+  const bound = (r: number): bigint => BigInt(Math.min(7, terms.length - 7 * r) * LIMBS) * MASK * MASK;
+  yield* montSumSteps(f, dst, [], {
+    extra: (k) =>
+      Array.from({ length: regions }, (_, r) => ({
+        ins: [...op.localGet(colsPtr), ...op.i64Load(colsOff + REGION * r + 8 * k)],
+        bound: bound(r),
+      })),
+  });
+}
+
 export function drain(g: Generator<number, void, void>): void {
   for (let s = g.next(); s.done !== true; s = g.next()) {
     // run to completion

@@ -3,9 +3,11 @@
  * same 9x29-bit algorithm as fr-gen.ts with i64x2 column accumulators. Limb products use
  * i64x2.extmul_low_i32x4_u on i32x4 operands whose lanes 0 and 1 hold (lane A, lane B) limbs.
  *
- * Measured on Zen 4 / Node 20: a pair of Montgomery products costs ~63 ns against ~49 ns for one
- * scalar product, i.e. 1.55x the scalar throughput; more importantly it runs on the vector ports,
- * so a SIMD stream interleaved with a scalar stream adds throughput instead of sharing it.
+ * Measured on Zen 4 / Node 20: a pair of Montgomery products costs ~63 ns against ~46 ns for one
+ * scalar product, i.e. ~1.45x the scalar throughput. V8 lowers each extmul to two shuffles and a
+ * pmuludq, so per limb product SIMD costs as many instructions as scalar code (~2.5); the gain is
+ * that it uses the vector ports while the scalar stream saturates the integer multiplier, so the
+ * generators interleave one scalar and one SIMD stream.
  *
  * Memory forms: an interleaved pair stores limb j of A and B as two u32 at off + 8j (one
  * `v128.load64_splat` yields the operand); a single element is 9 u32 at a stride (4 packed, 8 as
@@ -113,7 +115,7 @@ export function setLimb2(f: FunctionBuilder, ctx: SimdCtx, dst: Dst2, j: number,
   }
 }
 
-type Term2 = { readonly ins: Ins; readonly bound: bigint };
+export type Term2 = { readonly ins: Ins; readonly bound: bigint };
 
 function productTerms(
   k: number,
@@ -154,6 +156,7 @@ export function* montSum2Steps(
   dst: Dst2,
   pairs: readonly (readonly [Fe2, Fe2])[],
   square?: { readonly x: Fe2; readonly x2: Fe2 },
+  extra?: (k: number) => readonly Term2[],
 ): Generator<number, void, void> {
   const acc = f.local('v128');
   const carry = f.local('v128');
@@ -165,6 +168,7 @@ export function* montSum2Steps(
   for (let k = 0; k <= 2 * LIMBS - 2; k++) {
     const terms = productTerms(k, ops, square);
     const products = terms.length;
+    terms.push(...(extra?.(k) ?? []));
     const lo = Math.max(0, k - (LIMBS - 1));
     for (let i = lo; i <= Math.min(k - 1, LIMBS - 1); i++) {
       const pl = P_LIMBS[k - i] ?? 0n;
@@ -257,6 +261,37 @@ export function* productColumns2Steps(
     f.emit(op.v128Store(colsOff + 16 * k));
     yield terms.length;
   }
+}
+
+/**
+ * Lane-wise dot product sum_j a_j * b_j with one reduction, for many terms: each term's limb
+ * products are first accumulated into i64x2 columns in memory (at most 7 terms per column
+ * region, so a lane never sums more than 63 products), then one REDC reads the regions. Keeps
+ * only one term's operands live at a time: the all-operands-at-once form spilled heavily for
+ * t >= 5. Scratch: ceil(terms / 7) * 272 bytes at (colsPtr + colsOff).
+ */
+export function* dot2Steps(
+  f: FunctionBuilder,
+  ctx: SimdCtx,
+  dst: Dst2,
+  terms: readonly (readonly [Fe2, Fe2])[],
+  colsPtr: number,
+  colsOff: number,
+): Generator<number, void, void> {
+  const REGION = (2 * LIMBS - 1) * 16;
+  const regions = Math.ceil(terms.length / 7);
+  for (let i = 0; i < terms.length; i++) {
+    const term = terms[i];
+    if (term === undefined) continue;
+    yield* productColumns2Steps(f, [term], colsPtr, colsOff + REGION * Math.floor(i / 7), i % 7 === 0);
+  }
+  const bound = (r: number): bigint => BigInt(Math.min(7, terms.length - 7 * r) * LIMBS) * MASK * MASK;
+  yield* montSum2Steps(f, ctx, dst, [], undefined, (k) =>
+    Array.from({ length: regions }, (_, r) => ({
+      ins: [...op.localGet(colsPtr), ...op.v128Load(colsOff + REGION * r + 16 * k)],
+      bound: bound(r),
+    })),
+  );
 }
 
 /**

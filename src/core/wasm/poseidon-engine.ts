@@ -1,6 +1,8 @@
 /**
- * Instantiates the generated Poseidon modules: one per width t, built on first use (constants
- * ~10-80 ms, code generation ~20-100 ms, compile < 10 ms) and cached for the life of the thread.
+ * Instantiates the generated Poseidon modules: one per width t, built on first use (Grain
+ * constants 8-36 ms, derivation < 5 ms, code generation 40-180 ms while the generator itself is
+ * still cold, compile < 15 ms: the first hash2 in a process takes ~130 ms) and cached for the life
+ * of the thread.
  * Module-level state is per JS realm, so each worker thread gets its own instances.
  */
 import { poseidonOptimized } from '../poseidon-params.ts';
