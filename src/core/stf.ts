@@ -41,6 +41,7 @@ import {
   type L2Tx,
   type L2TxKind,
   assertL1Op,
+  assertL2TxBody,
   domainHash,
   l2TxMessage,
 } from './tx.ts';
@@ -55,18 +56,24 @@ export type StfConfig = {
   readonly exitTreeDepth: number;
   /** L1 operations a batch may consume; they take exit slots 0..maxL1Ops-1. */
   readonly maxL1Ops: number;
+  /** L2 transactions a batch may include (the circuit's L2 slots); maxL1Ops + maxL2Txs <= 2^exitTreeDepth. */
+  readonly maxL2Txs: number;
   /** Fee-table entries a batch may carry (<= MAX_FEE_TOKENS; a circuit parameter). */
   readonly maxFeeTokens: number;
 };
 
 /** A validated config with the production defaults for everything not given. */
 export function createStfConfig(options: Pick<StfConfig, 'domain'> & Partial<StfConfig>): StfConfig {
+  const exitTreeDepth = options.exitTreeDepth ?? DEFAULT_EXIT_TREE_DEPTH;
+  const maxL1Ops = options.maxL1Ops ?? DEFAULT_MAX_L1_OPS;
   const config: StfConfig = {
     treeDepth: DEFAULT_TREE_DEPTH,
-    exitTreeDepth: DEFAULT_EXIT_TREE_DEPTH,
-    maxL1Ops: DEFAULT_MAX_L1_OPS,
     maxFeeTokens: MAX_FEE_TOKENS,
     ...options,
+    exitTreeDepth,
+    maxL1Ops,
+    // Default: every exit slot the L1 region leaves.
+    maxL2Txs: options.maxL2Txs ?? 2 ** exitTreeDepth - maxL1Ops,
   };
   assertStfConfig(config);
   return config;
@@ -88,6 +95,7 @@ export const eddsaVerifier: SignatureVerifier = (msg, signature, publicKey) => {
 };
 
 export const L2_REJECT_REASONS = [
+  'malformed',
   'unknown-sender',
   'unknown-recipient',
   'self-transfer',
@@ -204,6 +212,9 @@ export function assertStfConfig(config: StfConfig): void {
   assertTreeDepth(config.exitTreeDepth);
   if (!Number.isInteger(config.maxL1Ops) || config.maxL1Ops < 0 || config.maxL1Ops >= 2 ** config.exitTreeDepth) {
     throw new InvalidInputError(`maxL1Ops must be 0..2^exitTreeDepth-1, got ${config.maxL1Ops}`);
+  }
+  if (!Number.isInteger(config.maxL2Txs) || config.maxL2Txs < 0 || config.maxL1Ops + config.maxL2Txs > 2 ** config.exitTreeDepth) {
+    throw new InvalidInputError(`maxL2Txs must be 0..2^exitTreeDepth-maxL1Ops, got ${config.maxL2Txs}`);
   }
   if (!Number.isInteger(config.maxFeeTokens) || config.maxFeeTokens < 0 || config.maxFeeTokens > MAX_FEE_TOKENS) {
     throw new InvalidInputError(`maxFeeTokens must be 0..${MAX_FEE_TOKENS}, got ${config.maxFeeTokens}`);
@@ -364,6 +375,9 @@ function checkL2(
   fees: FeeState,
   verify: (() => boolean) | undefined,
 ): { reason: L2RejectReason } | { fee: bigint; feeSlot: number; from: Account; to: Account | undefined } {
+  // A body whose fields disagree (a withdraw with to != 0, a transfer to 0, out-of-range values)
+  // has no valid encoding in the batch data; it could never be replayed or proven.
+  if (!wellFormed(tx)) return { reason: 'malformed' };
   const from = st.get(tx.from);
   if (from === undefined) return { reason: 'unknown-sender' };
   let to: Account | undefined;
@@ -387,6 +401,16 @@ function checkL2(
   // Signature last: it is the expensive check, and every cheaper rejection is final anyway.
   if (verify !== undefined && !verify()) return { reason: 'bad-signature' };
   return { fee, feeSlot, from, to };
+}
+
+function wellFormed(tx: L2TxFields & Partial<Pick<L2Tx, 'nonce' | 'maxFeeF'>>): boolean {
+  try {
+    assertL2TxBody({ kind: tx.kind, from: tx.from, to: tx.to, amountF: tx.amountF, maxFeeF: tx.maxFeeF ?? 0, nonce: tx.nonce ?? 0 });
+    return true;
+  } catch (cause) {
+    if (cause instanceof InvalidInputError) return false;
+    throw cause;
+  }
 }
 
 class FeeState {
@@ -563,7 +587,7 @@ function runBatch(
   seal: boolean,
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal);
-  const capacity = 2 ** config.exitTreeDepth;
+  const capacity = config.maxL1Ops + config.maxL2Txs;
   if (params.l1Ops.length > config.maxL1Ops) {
     throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed maxL1Ops ${config.maxL1Ops}`);
   }
@@ -617,7 +641,7 @@ export function applyPostedBatch(
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
   const e = createEngine(state, params.feeTable, config, options.witness ?? false);
-  const capacity = 2 ** config.exitTreeDepth - config.maxL1Ops;
+  const capacity = config.maxL2Txs;
   if (params.l1Ops.length > config.maxL1Ops || params.l2Txs.length > capacity) {
     throw new BatchError('BATCH_TOO_LARGE', `batch of ${params.l1Ops.length} L1 ops and ${params.l2Txs.length} txs exceeds ${config.maxL1Ops} / ${capacity}`);
   }

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryState, type StateReader } from '../../src/core/state.ts';
-import { applyBatch, applyPostedBatch, ingestTransactions, BatchError, InvalidBatchTxError, type BatchResult, type FeeEntry } from '../../src/core/stf.ts';
+import { applyBatch, applyPostedBatch, ingestTransactions, createStfConfig, BatchError, InvalidBatchTxError, type BatchResult, type FeeEntry } from '../../src/core/stf.ts';
 import type { L1Op, L2Tx, L2TxBody } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode, floatEncodeFloor } from '../../src/core/float.ts';
 import { MAX_BALANCE } from '../../src/core/params.ts';
 import { CONFIG, DOMAIN, replayStep, signTx, user } from '../support/rollup.ts';
 
-const SMALL = { ...CONFIG, treeDepth: 16, exitTreeDepth: 8 };
+const SMALL = createStfConfig({ domain: DOMAIN, treeDepth: 16, exitTreeDepth: 8, maxL1Ops: 16 });
 const f32 = (v: bigint): number => floatEncode(FLOAT32, v);
 const MAXFEE = floatEncode(FLOAT16, 1000n);
 
@@ -155,12 +155,21 @@ test('malformed batches are BatchErrors', () => {
   assert.throws(() => applyBatch(state, { l1Ops: [], l2Txs: [], feeTable: [{ tokenId: 0, accountIdx: 1, fee: 1n }] }, { ...SMALL, maxFeeTokens: 0 }), BatchError);
 });
 
-test('batch capacity: transactions beyond the exit tree size are rejected as batch-full', () => {
+test('batch capacity: transactions beyond maxL2Txs are rejected as batch-full; malformed bodies are rejected', () => {
   const state = genesis();
-  const cfg = { ...SMALL, exitTreeDepth: 4, maxL1Ops: 12 }; // 16 slots, 4 of them for L2
+  const cfg = createStfConfig({ ...SMALL, exitTreeDepth: 4, maxL1Ops: 12, maxL2Txs: 4 }); // 16 slots, 4 of them for L2
   const txs = [0, 1, 2, 3, 4].map((n) => transfer(1, 2, 3, 1n, n));
   const r = applyBatch(state, { l1Ops: [], l2Txs: txs, feeTable: [] }, cfg);
   assert.deepEqual(r.l2Receipts.map((x) => x.status === 'rejected' ? x.reason : 'ok'), ['ok', 'ok', 'ok', 'ok', 'batch-full']);
+  const two = createStfConfig({ ...SMALL, maxL2Txs: 2 });
+  assert.deepEqual(applyBatch(state, { l1Ops: [], l2Txs: txs.slice(0, 3), feeTable: [] }, two).l2Receipts.map((x) => x.status), ['included', 'included', 'rejected']);
+  // A withdraw must have to = 0 and a transfer to != 0: otherwise the posted record would mean something else.
+  const badWithdraw = signTx(user(1), { kind: 'withdraw', from: 2, to: 3, amountF: f32(1n), maxFeeF: MAXFEE, nonce: 0 });
+  const badTransfer = signTx(user(1), { kind: 'transfer', from: 2, to: 0, amountF: f32(1n), maxFeeF: MAXFEE, nonce: 0 });
+  assert.deepEqual(applyBatch(state, { l1Ops: [], l2Txs: [badWithdraw, badTransfer], feeTable: [] }, SMALL).l2Receipts, [
+    { status: 'rejected', reason: 'malformed' },
+    { status: 'rejected', reason: 'malformed' },
+  ]);
 });
 
 test('posted batches replay to the same roots; an invalid posted transaction is fraud evidence', () => {
