@@ -210,3 +210,18 @@ test('proof and withdrawal paths refuse what is not committed or not final', asy
   await reverts(write(alice, 'withdraw', [0n, 0n, alice.wallet?.account.address, 0, 1n, []]), 'BatchNotFinal');
   await reverts(write(alice, 'setSequencer', [alice.wallet?.account.address]), 'NotGovernance');
 });
+
+test('a fresh node with only the L1 URL rebuilds the committed state from calldata', async () => {
+  const { getCommittedBatches, getQueuedOps } = await import('../../src/l1/rollupActions.ts');
+  const { deriveBatch } = await import('../../src/node/derivation.ts');
+  const fresh = await createL1Clients({ url: devnet.url, pollingIntervalMs: 20, retryCount: 0 });
+  const committed = await getCommittedBatches(fresh, d.rollup, d.deployBlock);
+  assert.deepEqual(committed.map((b) => b.batchNum), [1, 2]);
+  const state = new MemoryState();
+  for (const b of committed) state.apply(deriveBatch(state, b, config).result.changes);
+  const last = await read<readonly unknown[]>('batches', [2n]);
+  assert.equal(applyBatch(state, { l1Ops: [], l2Txs: [], feeTable: [] }, config).newRoot, last[1]);
+  const ops = await getQueuedOps(fresh, d.rollup, d.deployBlock);
+  assert.deepEqual(ops.map((o) => o.index), [0, 1, 2, 3, 4]);
+  assert.deepEqual(ops.slice(0, 4).map((o) => o.op), queued.map((q) => structuredClone(q)));
+});

@@ -1,0 +1,108 @@
+/**
+ * Typed reads and writes of the Rollup contract over any JSON-RPC L1. Everything read from L1 (event
+ * data, transaction calldata) is validated before it is used: op bytes must decode and hash to the
+ * queue entry, commitBatch calldata must decode with the Rollup ABI.
+ */
+import { type Abi, type Address, type Hex, decodeFunctionData, hexToBytes, keccak256, parseEventLogs } from 'viem';
+import { decodeL1Op, type L1Op } from '../core/tx.ts';
+import type { L1Clients } from './createL1Clients.ts';
+import { L1Error } from './errors.ts';
+import { rollupAbi } from './generated/Rollup.ts';
+import { sendAndWait } from './sendAndWait.ts';
+
+const abi = rollupAbi as Abi;
+
+export type QueuedOp = { readonly index: number; readonly op: L1Op; readonly bytes: Uint8Array; readonly blockNumber: bigint };
+
+/** L1 operations queued in [fromBlock, toBlock], in queue order, each checked against the contract's queue hash. */
+export async function getQueuedOps(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<QueuedOp[]> {
+  const logs = await clients.public.getLogs({ address: rollup, fromBlock, toBlock, event: rollupAbi.find((x) => x.type === 'event' && x.name === 'L1OpQueued') as never });
+  const parsed = parseEventLogs({ abi, logs, eventName: 'L1OpQueued' }) as unknown as { args: { queueIndex: bigint; op: Hex }; blockNumber: bigint }[];
+  const out: QueuedOp[] = [];
+  for (const l of parsed) {
+    const bytes = hexToBytes(l.args.op);
+    const index = Number(l.args.queueIndex);
+    const stored = (await clients.public.readContract({ address: rollup, abi, functionName: 'queue', args: [l.args.queueIndex] })) as Hex;
+    if (stored !== keccak256(bytes)) {
+      throw new L1Error('L1_RPC_FAILED', `queued op ${index}: event bytes do not hash to the contract's queue entry`, { details: { index } });
+    }
+    out.push({ index, op: decodeL1Op(bytes), bytes, blockNumber: l.blockNumber });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/** A committed batch as posted on L1 (what derivation replays). */
+export type CommittedBatch = {
+  readonly batchNum: number;
+  readonly newRoot: bigint;
+  readonly exitRoot: bigint;
+  readonly newNextIndex: number;
+  readonly l1OpsBytes: Uint8Array;
+  readonly batchDataBytes: Uint8Array;
+  readonly l1Start: bigint;
+  readonly txHash: Hex;
+  readonly blockNumber: bigint;
+};
+
+/** Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. */
+export async function getCommittedBatches(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<CommittedBatch[]> {
+  const logs = await clients.public.getLogs({ address: rollup, fromBlock, toBlock, event: rollupAbi.find((x) => x.type === 'event' && x.name === 'BatchCommitted') as never });
+  const parsed = parseEventLogs({ abi, logs, eventName: 'BatchCommitted' }) as unknown as {
+    args: { batchNum: bigint; newRoot: bigint; exitRoot: bigint; l1Start: bigint; l1Count: number; txCount: number };
+    transactionHash: Hex;
+    blockNumber: bigint;
+  }[];
+  const out: CommittedBatch[] = [];
+  for (const l of parsed) {
+    const tx = await clients.public.getTransaction({ hash: l.transactionHash });
+    let decoded;
+    try {
+      decoded = decodeFunctionData({ abi, data: tx.input });
+    } catch (cause) {
+      // A contract (not an EOA) may have called commitBatch; tracing its inner call is not supported yet.
+      throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: transaction ${l.transactionHash} is not a direct commitBatch call`, { cause });
+    }
+    if (decoded.functionName !== 'commitBatch') throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: unexpected call ${decoded.functionName}`);
+    const [header, l1Ops, batchData] = decoded.args as unknown as [{ newRoot: bigint; exitRoot: bigint; newNextIndex: number }, Hex, Hex];
+    if (header.newRoot !== l.args.newRoot || header.exitRoot !== l.args.exitRoot) {
+      throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: event and calldata disagree`);
+    }
+    out.push({
+      batchNum: Number(l.args.batchNum),
+      newRoot: header.newRoot,
+      exitRoot: header.exitRoot,
+      newNextIndex: header.newNextIndex,
+      l1OpsBytes: hexToBytes(l1Ops),
+      batchDataBytes: hexToBytes(batchData),
+      l1Start: l.args.l1Start,
+      txHash: l.transactionHash,
+      blockNumber: l.blockNumber,
+    });
+  }
+  return out.sort((a, b) => a.batchNum - b.batchNum);
+}
+
+export type CommitHeader = { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
+export type Groth16Proof = { readonly a: readonly [bigint, bigint]; readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; readonly c: readonly [bigint, bigint] };
+
+async function write(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[]) {
+  const wallet = clients.wallet;
+  if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${functionName}: no signing key`);
+  return sendAndWait({
+    public: clients.public,
+    context: `Rollup.${functionName}`,
+    send: () => wallet.writeContract({ address: rollup, abi, functionName, args } as unknown as Parameters<typeof wallet.writeContract>[0]),
+  });
+}
+
+export function commitBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex) {
+  return write(clients, rollup, 'commitBatch', [header, l1Ops, batchData]);
+}
+
+export function proveBatch(clients: L1Clients, rollup: Address, batchNum: bigint, proof: Groth16Proof) {
+  return write(clients, rollup, 'proveBatch', [batchNum, { a: proof.a, b: proof.b, c: proof.c }]);
+}
+
+export function withdraw(clients: L1Clients, rollup: Address, batchNum: bigint, slot: bigint, to: Address, tokenId: number, amount: bigint, siblings: readonly bigint[]) {
+  return write(clients, rollup, 'withdraw', [batchNum, slot, to, tokenId, amount, siblings]);
+}
