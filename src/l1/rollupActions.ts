@@ -82,6 +82,11 @@ export async function getCommittedBatches(clients: L1Clients, rollup: Address, f
   return out.sort((a, b) => a.batchNum - b.batchNum);
 }
 
+/** Queue items [0, l1Consumed) are in committed batches. */
+export async function getL1Consumed(clients: L1Clients, rollup: Address): Promise<bigint> {
+  return (await clients.public.readContract({ address: rollup, abi, functionName: 'l1Consumed' })) as bigint;
+}
+
 export type CommitHeader = { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
 export type Groth16Proof = { readonly a: readonly [bigint, bigint]; readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; readonly c: readonly [bigint, bigint] };
 
