@@ -4,9 +4,11 @@
  */
 import { Command } from 'commander';
 import { registerChannelCommands } from './channel.ts';
+import { registerSetupCommands } from './setup.ts';
 import { registerWatchtowerCommands } from './watchtower.ts';
 
 const program = new Command('rampart').description('Rampart: a security-first Layer-2 scaling stack for EVM chains');
 registerChannelCommands(program);
 registerWatchtowerCommands(program);
+registerSetupCommands(program);
 await program.parseAsync(process.argv);
