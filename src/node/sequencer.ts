@@ -34,6 +34,11 @@ export type SequencerDeps = {
   /** The sequencer's fee table for the next batch (its fee accounts must exist). */
   readonly feeTable: () => readonly FeeEntry[];
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Called after L1 accepted a batch and before the database applies it, with the pre-batch state:
+   * what a prover needs to build the batch's witness (the prover service hooks in here).
+   */
+  readonly onCommitted?: (batch: SealedBatch, preState: StateDb) => void | Promise<void>;
 };
 
 export type SealedBatch = {
@@ -141,10 +146,11 @@ export class Sequencer {
       bytesToHex(opsBytes) as Hex,
       bytesToHex(batchData) as Hex,
     );
+    const sealed: SealedBatch = { batchNum, l1Ops, l1Start, feeTable, result, batchData, commitment };
+    await this.deps.onCommitted?.(sealed, state);
     // L1 accepted the batch: now (and only now) the database moves.
     state.applyBatch(batchNum, result.changes);
     mempool.removeIncluded(result.included, state);
-    const sealed: SealedBatch = { batchNum, l1Ops, l1Start, feeTable, result, batchData, commitment };
     this.sealed.set(batchNum, sealed);
     this.log('committed', { batchNum, l1Ops: l1.length, txs: records.length, root: `0x${result.newRoot.toString(16)}` });
     return sealed;
