@@ -25,9 +25,9 @@ import { bytesToBigIntBE } from './bytes.ts';
 import { InvalidInputError } from './errors.ts';
 import { FR_MODULUS, type Fr } from './field.ts';
 import { poseidon } from './poseidon.ts';
-import type { FeeEntry, StfConfig } from './stf.ts';
-import { L1_OP_TYPE, encodeL1Op, type L1Op } from './tx.ts';
-import type { TxRecord } from './batch-data.ts';
+import type { BatchResult, FeeEntry, StfConfig } from './stf.ts';
+import { L1_OP_TYPE, domainHash, encodeL1Ops, type L1Op } from './tx.ts';
+import { encodeBatchData, type TxRecord } from './batch-data.ts';
 
 /** Shape of a circuit instance: how many of each item its element layout reserves. */
 export type CommitmentLayout = {
@@ -107,13 +107,10 @@ export function elementsCommitment(elements: readonly Fr[]): Fr {
 
 /** keccak256 of the L1 op encodings (113 bytes each, in order) followed by the batch data bytes. */
 export function dataHash(l1Ops: readonly L1Op[], batchData: Uint8Array): Uint8Array {
-  const parts = [...l1Ops.map(encodeL1Op), batchData];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
+  const ops = encodeL1Ops(l1Ops);
+  const all = new Uint8Array(ops.length + batchData.length);
+  all.set(ops, 0);
+  all.set(batchData, ops.length);
   return keccak_256(all);
 }
 
@@ -183,4 +180,46 @@ export function batchCommitment(
   const counters = packCounters(header);
   const inputHash = poseidon([poseidon([header.oldRoot, header.newRoot, counters, header.exitRoot]), poseidon([c, z, f, domainDigest])]);
   return { elements, c, dataHash: hash, z, f, counters, inputHash };
+}
+
+/** The header a batch result commits to on L1. */
+export function batchHeaderFromResult(result: BatchResult, batchNum: bigint, l1Start: bigint): BatchHeader {
+  return {
+    batchNum,
+    oldRoot: result.oldRoot,
+    newRoot: result.newRoot,
+    oldNextIndex: result.oldNextIndex,
+    newNextIndex: result.newNextIndex,
+    l1Start,
+    l1Count: result.l1Receipts.length,
+    txCount: result.included.length,
+    exitRoot: result.exitRoot,
+  };
+}
+
+export type ZkBatch = {
+  readonly header: BatchHeader;
+  readonly records: readonly TxRecord[];
+  readonly batchData: Uint8Array;
+  readonly commitment: BatchCommitment;
+};
+
+/**
+ * What a sequenced batch posts in ZK mode and what its proof must bind: header, batch data and
+ * commitment, derived once from the STF result (the sequencer posts it, the prover proves it).
+ */
+export function zkBatchFromResult(p: {
+  readonly config: StfConfig;
+  readonly maxL2Txs: number;
+  readonly result: BatchResult;
+  readonly l1Ops: readonly L1Op[];
+  readonly feeTable: readonly FeeEntry[];
+  readonly batchNum: bigint;
+  readonly l1Start: bigint;
+}): ZkBatch {
+  const records = p.result.included.map(({ from, to, amountF }) => ({ from, to, amountF }));
+  const header = batchHeaderFromResult(p.result, p.batchNum, p.l1Start);
+  const batchData = encodeBatchData({ mode: 'zk', feeTable: p.feeTable, txs: records });
+  const commitment = batchCommitment(layoutFromConfig(p.config, p.maxL2Txs), header, { l1Ops: p.l1Ops, feeTable: p.feeTable, txs: records }, batchData, domainHash(p.config.domain));
+  return { header, records, batchData, commitment };
 }

@@ -112,6 +112,13 @@ export function encodeL1Op(op: L1Op): Uint8Array {
   return w.bytes;
 }
 
+/** The concatenated 113-byte encodings, as commitBatch posts them and dataHash hashes them. */
+export function encodeL1Ops(ops: readonly L1Op[]): Uint8Array {
+  const out = new Uint8Array(ops.length * L1_OP_BYTES);
+  ops.forEach((op, i) => out.set(encodeL1Op(op), i * L1_OP_BYTES));
+  return out;
+}
+
 /** Decodes one L1 op; unused fields must be zero so each op has exactly one encoding. */
 export function decodeL1Op(bytes: Uint8Array): L1Op {
   const r = new ByteReader(bytes, 'L1 op');

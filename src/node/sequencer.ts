@@ -12,11 +12,10 @@
  * commit that L1 refuses leaves the database untouched and the transactions in the mempool.
  */
 import { type Address, type Hex, bytesToHex } from 'viem';
-import { batchCommitment, layoutFromConfig, type BatchCommitment } from '../core/batch-commitment.ts';
-import { encodeBatchData } from '../core/batch-data.ts';
+import { zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
 import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
-import { domainHash, encodeL1Op, type L1Op, type L2Tx } from '../core/tx.ts';
+import { encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
 import { commitBatch, getCommittedBatches, getL1Consumed, getQueuedOps, type QueuedOp } from '../l1/rollupActions.ts';
 import { deriveBatch } from './derivation.ts';
@@ -58,8 +57,6 @@ export class SequencerError extends RampartError {
 export class Sequencer {
   private queue: QueuedOp[] = [];
   private scannedTo: bigint;
-  /** Batches this process committed, kept for the prover (witness needs the STF result). */
-  readonly sealed = new Map<number, SealedBatch>();
 
   constructor(private readonly deps: SequencerDeps) {
     this.scannedTo = deps.deployBlock - 1n;
@@ -118,32 +115,17 @@ export class Sequencer {
     const l1Start = consumed;
     const feeTable = this.deps.feeTable();
     const candidates: L2Tx[] = mempool.peek(config.maxL2Txs);
-    const result = applyBatch(state, { l1Ops: l1.map((q) => q.op), l2Txs: candidates, feeTable }, config, {
+    const l1Ops = l1.map((q) => q.op);
+    const result = applyBatch(state, { l1Ops, l2Txs: candidates, feeTable }, config, {
       verified: candidates.map(() => true), // admission verified every signature
     });
     const batchNum = state.batchNum + 1;
-    const records = result.included.map(({ from, to, amountF }) => ({ from, to, amountF }));
-    const batchData = encodeBatchData({ mode: 'zk', feeTable, txs: records });
-    const header = {
-      batchNum: BigInt(batchNum),
-      oldRoot: result.oldRoot,
-      newRoot: result.newRoot,
-      oldNextIndex: result.oldNextIndex,
-      newNextIndex: result.newNextIndex,
-      l1Start,
-      l1Count: l1.length,
-      txCount: records.length,
-      exitRoot: result.exitRoot,
-    };
-    const l1Ops = l1.map((q) => q.op);
-    const commitment = batchCommitment(layoutFromConfig(config, config.maxL2Txs), header, { l1Ops, feeTable, txs: records }, batchData, domainHash(config.domain));
-    const opsBytes = new Uint8Array(l1.length * 113);
-    l1.forEach((q, i) => opsBytes.set(encodeL1Op(q.op), i * 113));
+    const { records, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start });
     await commitBatch(
       this.deps.l1,
       this.deps.rollup,
       { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length },
-      bytesToHex(opsBytes) as Hex,
+      bytesToHex(encodeL1Ops(l1Ops)) as Hex,
       bytesToHex(batchData) as Hex,
     );
     const sealed: SealedBatch = { batchNum, l1Ops, l1Start, feeTable, result, batchData, commitment };
@@ -151,7 +133,6 @@ export class Sequencer {
     // L1 accepted the batch: now (and only now) the database moves.
     state.applyBatch(batchNum, result.changes);
     mempool.removeIncluded(result.included, state);
-    this.sealed.set(batchNum, sealed);
     this.log('committed', { batchNum, l1Ops: l1.length, txs: records.length, root: `0x${result.newRoot.toString(16)}` });
     return sealed;
   }

@@ -15,7 +15,6 @@
  */
 import { accountLeaf, accountLeafInputs, type Account } from '../core/account.ts';
 import {
-  batchCommitment,
   type BatchCommitment,
   type BatchHeader,
   commitmentElements,
@@ -23,8 +22,8 @@ import {
   evaluateAt,
   layoutFromConfig,
   packCounters,
+  zkBatchFromResult,
 } from '../core/batch-commitment.ts';
-import { encodeBatchData } from '../core/batch-data.ts';
 import { FR_MODULUS, frFromBytesLE, frToBytesLE, type Fr } from '../core/field.ts';
 import { poseidon } from '../core/poseidon.ts';
 import { SparseMerkleTree, siblingsToFr } from '../core/smt.ts';
@@ -109,20 +108,6 @@ function inconsistent(message: string, details: Record<string, unknown> = {}): n
 }
 
 /** The header a batch result implies (batch number and L1 queue start come from the L1 contract). */
-export function batchHeaderFromResult(result: BatchResult, batchNum: bigint, l1Start: bigint): BatchHeader {
-  return {
-    batchNum,
-    oldRoot: result.oldRoot,
-    newRoot: result.newRoot,
-    oldNextIndex: result.oldNextIndex,
-    newNextIndex: result.newNextIndex,
-    l1Start,
-    l1Count: result.l1Receipts.length,
-    txCount: result.included.length,
-    exitRoot: result.exitRoot,
-  };
-}
-
 type Read = { readonly leaf: Fr; readonly account: Row6; readonly siblings: Siblings };
 
 const ZERO_ROW: Row6 = [0n, 0n, 0n, 0n, 0n, 0n];
@@ -416,11 +401,7 @@ export function batchWitnessFromResult(p: BatchWitnessFromResultParameters): {
   const { params, config, result, l1Ops, feeTable } = p;
   assertParamsMatchConfig(params, config);
   if (result.included.length > params.maxL2Txs) inconsistent(`${result.included.length} transactions exceed maxL2Txs ${params.maxL2Txs}`);
-  const records = result.included.map(({ from, to, amountF }) => ({ from, to, amountF }));
-  const header = batchHeaderFromResult(result, p.batchNum, p.l1Start);
-  const batchData = encodeBatchData({ mode: 'zk', feeTable, txs: records });
-  const domain = domainHash(config.domain);
-  const commitment = batchCommitment(layoutFromConfig(config, params.maxL2Txs), header, { l1Ops, feeTable, txs: records }, batchData, domain);
-  const input = buildBatchWitness({ ...p, txs: result.included, header, commitment, domain });
+  const { header, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: params.maxL2Txs, result, l1Ops, feeTable, batchNum: p.batchNum, l1Start: p.l1Start });
+  const input = buildBatchWitness({ ...p, txs: result.included, header, commitment, domain: domainHash(config.domain) });
   return { header, batchData, commitment, input };
 }

@@ -17,12 +17,12 @@ import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { testTokenAbi } from '../../src/l1/generated/TestToken.ts';
 import { feeOnTransferTokenAbi, feeOnTransferTokenBytecode } from '../../src/l1/generated/FeeOnTransferToken.ts';
 import { SparseMerkleTree } from '../../src/core/smt.ts';
-import { domainHash, encodeL1Op, type L1Op } from '../../src/core/tx.ts';
+import { domainHash, encodeL1Op, encodeL1Ops, type L1Op } from '../../src/core/tx.ts';
 import { FR_MODULUS } from '../../src/core/field.ts';
 import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch, createStfConfig, type StfConfig } from '../../src/core/stf.ts';
 import { encodeBatchData } from '../../src/core/batch-data.ts';
-import { batchCommitment, layoutFromConfig } from '../../src/core/batch-commitment.ts';
+import { zkBatchFromResult } from '../../src/core/batch-commitment.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 
@@ -147,12 +147,8 @@ function buildBatch(state: MemoryState, l1Ops: L1Op[], batchNum: bigint, l1Start
   // Fee accounts must exist when the batch starts; the first batch creates them.
   const feeTable = state.getAccount(1) === undefined ? [] : [{ tokenId: 0, accountIdx: 1, fee: 1n }];
   const r = applyBatch(state, { l1Ops, l2Txs: txs, feeTable }, config);
-  const records = r.included.map(({ from, to, amountF }) => ({ from, to, amountF }));
-  const data = encodeBatchData({ mode: 'zk', feeTable, txs: records });
-  const header = { batchNum, oldRoot: r.oldRoot, newRoot: r.newRoot, oldNextIndex: r.oldNextIndex, newNextIndex: r.newNextIndex, l1Start, l1Count: l1Ops.length, txCount: records.length, exitRoot: r.exitRoot };
-  const cm = batchCommitment(layoutFromConfig(config, MAX_L2), header, { l1Ops, feeTable, txs: records }, data, domainHash(config.domain));
-  const opsBytes = new Uint8Array(l1Ops.length * 113);
-  l1Ops.forEach((op, i) => opsBytes.set(encodeL1Op(op), i * 113));
+  const { batchData: data, commitment: cm } = zkBatchFromResult({ config, maxL2Txs: MAX_L2, result: r, l1Ops, feeTable, batchNum, l1Start });
+  const opsBytes = encodeL1Ops(l1Ops);
   state.apply(r.changes);
   return {
     header: { newRoot: r.newRoot, exitRoot: r.exitRoot, dataCommitment: cm.c, newNextIndex: r.newNextIndex, l1Count: l1Ops.length },
@@ -163,7 +159,7 @@ function buildBatch(state: MemoryState, l1Ops: L1Op[], batchNum: bigint, l1Start
 }
 
 test('commitBatch: the contract computes exactly the core’s public input hash', async () => {
-  // The forceTransfer moves account 1's... account 2 holds token 1, so the STF makes it a no-op.
+  // The forceTransfer from account 1 (ETH) to account 2 (token 1) is a token-mismatch no-op in the STF.
   const state = new MemoryState();
   const b = buildBatch(state, queued, 1n, 0n);
   const receipt = await write(seq, 'commitBatch', [b.header, b.l1Ops, b.batchData]);

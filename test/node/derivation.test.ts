@@ -4,21 +4,11 @@ import { deriveBatch, DerivationError, decodeL1OpsBytes } from '../../src/node/d
 import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch } from '../../src/core/stf.ts';
 import { encodeBatchData } from '../../src/core/batch-data.ts';
-import { encodeL1Op } from '../../src/core/tx.ts';
+import { encodeL1Ops } from '../../src/core/tx.ts';
 import { packSignature } from '../../src/core/eddsa.ts';
 import { DecodeError, InvalidInputError } from '../../src/core/errors.ts';
 import { crashBatches } from '../support/crash-batches.ts';
 import { CONFIG } from '../support/rollup.ts';
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 test('a fresh node replaying posted data (ZK and optimistic modes) reaches the sequencer’s roots', () => {
   const seq = new MemoryState();
@@ -27,7 +17,7 @@ test('a fresh node replaying posted data (ZK and optimistic modes) reaches the s
   for (const [i, b] of crashBatches(4).entries()) {
     const r = applyBatch(seq, b, CONFIG, { witness: false });
     seq.apply(r.changes);
-    const l1OpsBytes = concat(b.l1Ops.map(encodeL1Op));
+    const l1OpsBytes = encodeL1Ops(b.l1Ops);
     const base = { batchNum: i + 1, newRoot: r.newRoot, exitRoot: r.exitRoot, newNextIndex: r.newNextIndex, l1OpsBytes };
     const zk = encodeBatchData({ mode: 'zk', feeTable: b.feeTable, txs: r.included.map(({ from, to, amountF }) => ({ from, to, amountF })) });
     const opt = encodeBatchData({ mode: 'optimistic', feeTable: b.feeTable, txs: r.included.map((t) => ({ from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, signature: packSignature(t.signature) })) });
@@ -45,7 +35,7 @@ test('derivation refuses posted roots its data does not produce, and malformed p
   const [b] = crashBatches(1);
   assert.ok(b !== undefined);
   const r = applyBatch(state, b, CONFIG, { witness: false });
-  const l1OpsBytes = concat(b.l1Ops.map(encodeL1Op));
+  const l1OpsBytes = encodeL1Ops(b.l1Ops);
   const data = encodeBatchData({ mode: 'zk', feeTable: [], txs: [] });
   const posted = { batchNum: 1, newRoot: r.newRoot, exitRoot: r.exitRoot, newNextIndex: r.newNextIndex, l1OpsBytes, batchDataBytes: data };
   assert.throws(() => deriveBatch(state, { ...posted, newRoot: r.newRoot ^ 1n }, CONFIG), (e: unknown) => e instanceof DerivationError && e.code === 'DERIVED_ROOT_MISMATCH');
