@@ -58,11 +58,13 @@ test('StateDb: kill -9 at random moments leaves exactly the state after a whole 
     const dir = tmp();
     try {
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'support', 'crash-writer.ts'), dir, '12'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // Listen for the exit now: a fast writer may finish all batches before the kill below.
+      const exited = new Promise((r) => child.once('exit', r));
       // Wait until the writer has started committing, then kill it at a varying moment.
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       await new Promise((r) => setTimeout(r, 30 + attempt * 60));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const db = StateDb.open({ path: dir, treeDepth: CONFIG.treeDepth });
       const n = db.batchNum;
       assert.ok(n >= 0 && n <= 12);
