@@ -186,6 +186,44 @@ export type BatchResult = {
   readonly changes: StateChanges;
 };
 
+/** One leaf update a batch makes, before any hashing (see `planBatch`). */
+export type PlannedUpdate = {
+  readonly index: number;
+  /** undefined = the slot was empty (account creation). */
+  readonly before: Account | undefined;
+  readonly after: Account;
+};
+
+/** A step of the batch as `applyBatch` will witness it, minus every hash (roots, leaves, siblings). */
+export type PlannedStep = {
+  readonly kind: StepWitness['kind'];
+  readonly slot: number | undefined;
+  readonly preNextIndex: number;
+  readonly postNextIndex: number;
+  readonly updates: readonly PlannedUpdate[];
+  /** The exit this step writes; its `leaf` is left 0 (not hashed). */
+  readonly exit: Exit | undefined;
+  readonly feesBefore: readonly bigint[];
+  readonly feesAfter: readonly bigint[];
+};
+
+/**
+ * Everything `applyBatch` decides, without hashing: receipts, inclusion, exits (leaves 0), fee totals,
+ * the final accounts and, per witness step, its ordered leaf updates. Sealing then only has to hash.
+ */
+export type BatchPlan = {
+  readonly oldNextIndex: number;
+  readonly newNextIndex: number;
+  readonly l1Receipts: readonly L1Receipt[];
+  readonly l2Receipts: readonly L2Receipt[];
+  readonly included: readonly L2Tx[];
+  readonly exits: readonly Exit[];
+  readonly feeTotals: readonly bigint[];
+  readonly steps: readonly PlannedStep[];
+  /** Every account the batch writes, in first-write order (`BatchResult.changes.accounts`). */
+  readonly accounts: ReadonlyMap<number, Account>;
+};
+
 export type ApplyBatchParameters = {
   readonly l1Ops: readonly L1Op[];
   readonly l2Txs: readonly L2Tx[];
@@ -251,6 +289,8 @@ class WorkingState {
   readonly tree: SparseMerkleTree;
   readonly accounts = new Map<number, Account>();
   nextIndex: number;
+  /** Planning only (`seal = false`): every leaf update, drained at each step end. */
+  log: PlannedUpdate[] | undefined;
 
   /** `seal = false` tracks accounts only (mempool ingest): no leaf hashing, no tree updates. */
   constructor(private readonly base: StateReader, depth: number, private readonly seal = true) {
@@ -263,6 +303,7 @@ class WorkingState {
   }
   set(index: number, after: Account, witness: LeafUpdateWitness[] | undefined): void {
     if (!this.seal) {
+      this.log?.push({ index, before: this.get(index), after });
       this.accounts.set(index, after);
       return;
     }
@@ -440,11 +481,17 @@ type Engine = {
   readonly exits: ExitTree;
   readonly fees: FeeState;
   readonly witness: StepWitness[] | undefined;
+  /** Planning mode: steps without hashes (the working state then runs with `seal = false`). */
+  readonly plan: PlannedStep[] | undefined;
 };
 
-function stepStart(e: Engine): { preRoot: Fr; preNextIndex: number; feesBefore: readonly bigint[] } | undefined {
-  if (e.witness === undefined) return undefined;
-  return { preRoot: e.st.tree.root(), preNextIndex: e.st.nextIndex, feesBefore: e.fees.snapshot() };
+type StepStart = { preRoot: Fr; preNextIndex: number; feesBefore: readonly bigint[]; exitCount: number };
+
+function stepStart(e: Engine): StepStart | undefined {
+  if (e.witness === undefined && e.plan === undefined) return undefined;
+  // Planning keeps no tree: its steps carry no roots.
+  const preRoot = e.witness === undefined ? 0n : e.st.tree.root();
+  return { preRoot, preNextIndex: e.st.nextIndex, feesBefore: e.fees.snapshot(), exitCount: e.exits.exits.length };
 }
 
 function stepEnd(
@@ -455,6 +502,18 @@ function stepEnd(
   updates: LeafUpdateWitness[] | undefined,
   exit: StepWitness['exit'],
 ): void {
+  if (e.plan !== undefined && start !== undefined) {
+    e.plan.push({
+      kind,
+      slot,
+      preNextIndex: start.preNextIndex,
+      postNextIndex: e.st.nextIndex,
+      updates: e.st.log?.splice(0) ?? [],
+      exit: e.exits.exits[start.exitCount],
+      feesBefore: start.feesBefore,
+      feesAfter: e.fees.snapshot(),
+    });
+  }
   if (e.witness === undefined || start === undefined || updates === undefined) return;
   e.witness.push({
     kind,
@@ -510,15 +569,18 @@ function settleFees(e: Engine, feeTable: readonly FeeEntry[]): void {
   });
 }
 
-function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean, seal = true): Engine {
+function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean, seal = true, plan = false): Engine {
   assertStfConfig(config);
   assertFeeTable(state, feeTable, config.maxFeeTokens);
+  const st = new WorkingState(state, config.treeDepth, seal);
+  if (plan) st.log = [];
   return {
     config,
-    st: new WorkingState(state, config.treeDepth, seal),
+    st,
     exits: new ExitTree(config.exitTreeDepth, seal),
     fees: new FeeState(feeTable),
     witness: witness ? [] : undefined,
+    plan: plan ? [] : undefined,
   };
 }
 
@@ -559,7 +621,34 @@ export function applyBatch(
   options: ApplyBatchOptions = {},
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
-  return runBatch(state, params, config, options, verifySignature, true);
+  return runBatch(state, params, config, options, verifySignature, true).result;
+}
+
+/**
+ * `applyBatch` without hashing: the same checks, receipts, exits and fee settlement, plus each witness
+ * step's ordered leaf updates, so a sealer can hash the batch elsewhere (e.g. on worker threads) and
+ * reproduce `applyBatch`'s result exactly. Throws what `applyBatch` throws. Cost: no Poseidon at all
+ * (signatures aside, when not pre-verified).
+ */
+export function planBatch(
+  state: StateReader,
+  params: ApplyBatchParameters,
+  config: StfConfig,
+  options: Pick<ApplyBatchOptions, 'verified'> = {},
+  verifySignature: SignatureVerifier = eddsaVerifier,
+): BatchPlan {
+  const { result, steps, accounts } = runBatch(state, params, config, { ...options, witness: false }, verifySignature, false, true);
+  return {
+    oldNextIndex: result.oldNextIndex,
+    newNextIndex: result.newNextIndex,
+    l1Receipts: result.l1Receipts,
+    l2Receipts: result.l2Receipts,
+    included: result.included,
+    exits: result.exits,
+    feeTotals: result.feeTotals,
+    steps,
+    accounts,
+  };
 }
 
 /**
@@ -574,7 +663,7 @@ export function ingestTransactions(
   options: Pick<ApplyBatchOptions, 'verified'> = {},
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): { readonly l1Receipts: readonly L1Receipt[]; readonly l2Receipts: readonly L2Receipt[]; readonly included: readonly L2Tx[] } {
-  const r = runBatch(state, params, config, { ...options, witness: false }, verifySignature, false);
+  const r = runBatch(state, params, config, { ...options, witness: false }, verifySignature, false).result;
   return { l1Receipts: r.l1Receipts, l2Receipts: r.l2Receipts, included: r.included };
 }
 
@@ -585,8 +674,9 @@ function runBatch(
   options: ApplyBatchOptions,
   verifySignature: SignatureVerifier,
   seal: boolean,
-): BatchResult {
-  const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal);
+  plan = false,
+): { result: BatchResult; steps: readonly PlannedStep[]; accounts: ReadonlyMap<number, Account> } {
+  const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal, plan);
   const capacity = config.maxL1Ops + config.maxL2Txs;
   if (params.l1Ops.length > config.maxL1Ops) {
     throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed maxL1Ops ${config.maxL1Ops}`);
@@ -610,7 +700,8 @@ function runBatch(
     included.push(tx);
     return { status: 'included', slot, fee: check.fee };
   });
-  return finish(e, state, oldRoot, l1Receipts, l2Receipts, included, params.feeTable);
+  const result = finish(e, state, oldRoot, l1Receipts, l2Receipts, included, params.feeTable);
+  return { result, steps: e.plan ?? [], accounts: e.st.accounts };
 }
 
 /** A posted batch contains a transaction the STF rejects: in optimistic mode, evidence of fraud. */

@@ -1,0 +1,160 @@
+/**
+ * The lower stage of the parallel sealer (src/node/parallel-sealer.ts), shared by its worker and
+ * its tests: for each leaf update, in batch order, hash the new leaf and its path up to the update's
+ * split level s (lo or hi = lo + 1), reading siblings from its own overlay of levels 0..hi-1 over a
+ * snapshot of the base nodes. Updates are applied eagerly in batch order, so every value equals what
+ * `SparseMerkleTree.setLeafDeferred` gives for those levels (deferral only changes when a hash runs).
+ *
+ * Two split levels let the sealer balance the threads finer than one level (a level is ~2 hashes
+ * per transfer): the upper stage owns every node at levels >= lo, so each record carries the new
+ * nodes at levels lo..s, and the overlay keeps levels < hi so a hi-update can read level-(hi-1)
+ * siblings that lo-updates wrote.
+ *
+ * Wire formats (transferable buffers; no structured cloning of bigints):
+ * - job input, in parts: per update `indices` (u32), `splits` (u8: lo or hi), `leafInputs`
+ *   (4 × 32 bytes LE: `accountLeafInputs`), and snapshot `snapKeys` (f64 node keys) / `snapValues`
+ *   (32 bytes each): the base value of every node the stage may read that the base stores — the 4
+ *   children at each level < hi along every touched path (absent = empty subtree).
+ * - record per update (`recordLayout(lo, hi).bytes`): old leaf | new leaf | hi × 3 siblings (levels
+ *   0..s-1 used, as in a proof) | new nodes at levels lo..hi (lo..s used).
+ */
+import { emptySubtree, nodeKey, SIBLINGS_PER_LEVEL } from '../core/smt.ts';
+import { poseidonLE } from '../core/poseidon.ts';
+
+export const LEAF_INPUT_BYTES = 4 * 32;
+const TWO32 = 2 ** 32;
+
+export type RecordLayout = {
+  readonly oldLeaf: number;
+  readonly newLeaf: number;
+  readonly siblings: number;
+  /** Offset of the node at level lo; level j is at nodes + (j - lo) · 32. */
+  readonly nodes: number;
+  readonly bytes: number;
+};
+
+export function recordLayout(lo: number, hi: number): RecordLayout {
+  const nodes = 64 + hi * SIBLINGS_PER_LEVEL * 32;
+  return { oldLeaf: 0, newLeaf: 32, siblings: 64, nodes, bytes: nodes + (hi - lo + 1) * 32 };
+}
+
+export type LowerInput = {
+  readonly indices: Uint32Array<ArrayBuffer>;
+  readonly splits: Uint8Array<ArrayBuffer>;
+  readonly leafInputs: Uint8Array<ArrayBuffer>;
+  readonly snapKeys: Float64Array<ArrayBuffer>;
+  readonly snapValues: Uint8Array<ArrayBuffer>;
+};
+
+export type SealerRequest =
+  | { readonly type: 'job'; readonly id: number; readonly lo: number; readonly hi: number; readonly chunkSize: number }
+  | ({ readonly type: 'input'; readonly id: number } & LowerInput)
+  | { readonly type: 'end'; readonly id: number }
+  | { readonly type: 'close' };
+
+export type SealerReply =
+  | { readonly type: 'chunk'; readonly id: number; readonly start: number; readonly count: number; readonly data: Uint8Array }
+  | { readonly type: 'done'; readonly id: number; readonly keys: Float64Array; readonly values: Uint8Array; readonly busyMs: number }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+export class LowerStage {
+  /**
+   * Per level below hi: node index -> value, base snapshot and this stage's writes in one map (one
+   * lookup per read; small-integer keys hash far cheaper than level·2^32 + index, a heap double).
+   */
+  private readonly nodes: Map<number, Uint8Array>[] = [];
+  /** Per level below hi: indices this stage wrote (below lo: the batch's `changes` there). */
+  private readonly written: Set<number>[] = [];
+  private readonly empty: Uint8Array[] = [];
+  private readonly children = new Uint8Array(128);
+  readonly layout: RecordLayout;
+
+  constructor(readonly lo: number, readonly hi: number) {
+    this.layout = recordLayout(lo, hi);
+    for (let k = 0; k <= hi; k++) {
+      this.nodes.push(new Map());
+      this.written.push(new Set());
+      this.empty.push(emptySubtree(k));
+    }
+  }
+
+  /**
+   * Adds base nodes. Parts never resend a node (the sealer snapshots each parent's children once,
+   * before any update below it), so a written node is never overwritten; the check is a safety net.
+   */
+  addSnapshot(keys: Float64Array, values: Uint8Array): void {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] ?? 0;
+      const level = Math.floor(key / TWO32);
+      const index = key - level * TWO32;
+      const map = this.nodes[level];
+      if (map === undefined) continue;
+      if (this.written[level]?.has(index) !== true) map.set(index, values.subarray(i * 32, i * 32 + 32));
+    }
+  }
+
+  private node(level: number, index: number): Uint8Array {
+    return this.nodes[level]?.get(index) ?? this.empty[level] ?? emptySubtree(level);
+  }
+
+  private write(level: number, index: number, value: Uint8Array): void {
+    this.nodes[level]?.set(index, value);
+    this.written[level]?.add(index);
+  }
+
+  /**
+   * Processes `input`'s updates [start, end) into `out` (one record each). Cost: (1 + s) 4-input
+   * Poseidon hashes per update, plus 3·s map reads.
+   */
+  run(input: LowerInput, start: number, end: number, out: Uint8Array): void {
+    const { indices, splits, leafInputs } = input;
+    const { oldLeaf, newLeaf, siblings, nodes, bytes } = this.layout;
+    const children = this.children;
+    for (let u = start; u < end; u++) {
+      const o = (u - start) * bytes;
+      const split = splits[u] ?? this.lo;
+      let i = indices[u] ?? 0;
+      out.set(this.node(0, i), o + oldLeaf);
+      let cur = poseidonLE(leafInputs.subarray(u * LEAF_INPUT_BYTES, (u + 1) * LEAF_INPUT_BYTES), 4);
+      out.set(cur, o + newLeaf);
+      this.write(0, i, cur);
+      if (this.lo === 0) out.set(cur, o + nodes);
+      let s = o + siblings;
+      for (let k = 0; k < split; k++) {
+        const p = i % 4;
+        const first = i - p;
+        for (let c = 0; c < 4; c++) {
+          if (c === p) {
+            children.set(cur, c * 32);
+            continue;
+          }
+          const sib = this.node(k, first + c);
+          children.set(sib, c * 32);
+          out.set(sib, s);
+          s += 32;
+        }
+        cur = poseidonLE(children, 4);
+        i = (i - p) / 4;
+        if (k + 1 < this.hi) this.write(k + 1, i, cur);
+        if (k + 1 >= this.lo) out.set(cur, o + nodes + (k + 1 - this.lo) * 32);
+      }
+    }
+  }
+
+  /** Written nodes below lo (the upper stage owns lo and above), flattened for transfer. */
+  exportWritten(): { keys: Float64Array<ArrayBuffer>; values: Uint8Array<ArrayBuffer> } {
+    let size = 0;
+    for (let k = 0; k < this.lo; k++) size += this.written[k]?.size ?? 0;
+    const keys = new Float64Array(size);
+    const values = new Uint8Array(size * 32);
+    let n = 0;
+    for (let k = 0; k < this.lo; k++) {
+      for (const index of this.written[k] ?? []) {
+        keys[n] = nodeKey(k, index);
+        values.set(this.node(k, index), n * 32);
+        n++;
+      }
+    }
+    return { keys, values };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The upper stage's view of the state tree (src/node/parallel-sealer.ts): levels lo..root only,
+ * with `SparseMerkleTree`'s deferred semantics — a node set at the split marks its ancestors dirty,
+ * and a dirty node is hashed when first read (a sibling lookup or the root), so a transfer's two
+ * paths hash their common ancestors once. Values equal `SparseMerkleTree`'s exactly; the difference
+ * is cost on the sealer's critical thread: per-level maps keyed by small integers instead of one map
+ * keyed by level·2^32 + index, base reads cached, and no buffer allocated per hash.
+ */
+import { emptySubtree, nodeKey, type NodeKey, type NodeReader } from '../core/smt.ts';
+import { poseidonLE } from '../core/poseidon.ts';
+
+export class UpperTree {
+  /** Per level: index -> value (base reads cached, writes, resolved dirty nodes). */
+  private readonly nodes: Map<number, Uint8Array>[] = [];
+  /** Per level: indices written or rehashed (the batch's `changes` at this level). */
+  private readonly written: Set<number>[] = [];
+  private readonly dirty: Set<number>[] = [];
+  /** One hash-input buffer per level: a rehash recurses into lower levels before it hashes. */
+  private readonly children: Uint8Array[] = [];
+  private readonly empty: Uint8Array[] = [];
+
+  constructor(private readonly base: NodeReader, readonly lo: number, readonly levels: number) {
+    for (let k = 0; k <= levels; k++) {
+      this.nodes.push(new Map());
+      this.written.push(new Set());
+      this.dirty.push(new Set());
+      this.children.push(new Uint8Array(128));
+      this.empty.push(emptySubtree(k));
+    }
+  }
+
+  /** Node (level >= lo); cost: one map read, or one base read the first time, or a rehash. */
+  node(level: number, index: number): Uint8Array {
+    if (this.dirty[level]?.has(index) === true) return this.rehash(level, index);
+    const map = this.nodes[level];
+    const hit = map?.get(index);
+    if (hit !== undefined) return hit;
+    const value = this.base.getNode(nodeKey(level, index)) ?? this.empty[level] ?? emptySubtree(level);
+    map?.set(index, value);
+    return value;
+  }
+
+  /** One 4-input Poseidon over the (recursively resolved) children. */
+  private rehash(level: number, index: number): Uint8Array {
+    const children = this.children[level] ?? new Uint8Array(128);
+    for (let c = 0; c < 4; c++) children.set(this.node(level - 1, index * 4 + c), c * 32);
+    const value = poseidonLE(children, 4);
+    this.nodes[level]?.set(index, value);
+    this.written[level]?.add(index);
+    this.dirty[level]?.delete(index);
+    return value;
+  }
+
+  /** Sets a node computed below (level >= lo) and marks its ancestors dirty. */
+  setDeferred(level: number, index: number, value: Uint8Array): void {
+    this.nodes[level]?.set(index, value);
+    this.written[level]?.add(index);
+    this.dirty[level]?.delete(index);
+    let i = index;
+    for (let k = level + 1; k <= this.levels; k++) {
+      i = Math.floor(i / 4);
+      this.dirty[k]?.add(i);
+    }
+  }
+
+  /** The 3 siblings per level from `level` up, written at `offset` (proof order). */
+  siblings(level: number, index: number, out: Uint8Array, offset: number): void {
+    let i = index;
+    let o = offset;
+    for (let k = level; k < this.levels; k++) {
+      const p = i % 4;
+      const first = i - p;
+      for (let c = 0; c < 4; c++) {
+        if (c === p) continue;
+        out.set(this.node(k, first + c), o);
+        o += 32;
+      }
+      i = (i - p) / 4;
+    }
+  }
+
+  root(): Uint8Array {
+    return this.node(this.levels, 0);
+  }
+
+  /** Every node written at levels >= lo, into `into` (flushes deferred work first). */
+  changes(into: Map<NodeKey, Uint8Array>): void {
+    this.root();
+    for (let k = this.lo; k <= this.levels; k++) {
+      const map = this.nodes[k];
+      for (const index of this.written[k] ?? []) {
+        const value = map?.get(index);
+        if (value !== undefined) into.set(nodeKey(k, index), value);
+      }
+    }
+  }
+}
