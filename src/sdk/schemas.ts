@@ -1,0 +1,156 @@
+/**
+ * zod schemas for every result a node returns, converting wire values (0x-hex quantities, small JSON
+ * integers) into the SDK's types. Ranges are the protocol's (src/core/params.ts): a node cannot hand
+ * the SDK a negative balance, a 300-bit "field element" or a 19-byte address.
+ */
+import { z } from 'zod';
+import { getAddress, type Address, type Hex } from 'viem';
+import { FR_MODULUS } from '../core/field.ts';
+import { MAX_ACCOUNT_INDEX, MAX_BALANCE, MAX_NONCE, MAX_TOKEN_ID } from '../core/params.ts';
+import { L2_REJECT_REASONS } from '../core/stf.ts';
+
+const int = (max: number, what: string) => z.number().int(`${what} must be an integer`).min(0, `${what} must be >= 0`).max(max, `${what} must be <= ${max}`);
+/** 0x-hex of at most 256 bits (leading zeros tolerated: we are the reader, not the protocol). */
+const hexBig = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{1,64}$/, 'a 0x-hex quantity of at most 256 bits')
+  .transform((s) => BigInt(s));
+const field = hexBig.refine((v) => v < FR_MODULUS, 'not a BN254 field element');
+const balance = hexBig.refine((v) => v <= MAX_BALANCE, 'exceeds uint128');
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x address')
+  .transform((s) => getAddress(s));
+const hash32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte 0x hash')
+  .transform((s) => s.toLowerCase() as Hex);
+const accountIndex = int(MAX_ACCOUNT_INDEX, 'account index').refine((v) => v >= 1, 'account index 0 is reserved');
+const tokenId = int(MAX_TOKEN_ID, 'tokenId');
+const batchNum = int(Number.MAX_SAFE_INTEGER, 'batch number');
+const slot = int(MAX_ACCOUNT_INDEX, 'slot');
+
+export const accountSchema = z.object({
+  index: accountIndex,
+  tokenId,
+  balance,
+  nonce: int(MAX_NONCE, 'nonce'),
+  publicKey: z.tuple([field, field]),
+  l1Address: address,
+});
+export type NodeAccount = {
+  readonly index: number;
+  readonly tokenId: number;
+  readonly balance: bigint;
+  readonly nonce: number;
+  readonly publicKey: readonly [bigint, bigint];
+  readonly l1Address: Address;
+};
+export const accountResultSchema: z.ZodType<NodeAccount | null> = accountSchema.nullable();
+
+export const findAccountsResultSchema: z.ZodType<number[]> = z.array(accountIndex).max(100_000);
+
+export const txStatuses = ['pending', 'committed', 'final', 'rejected'] as const;
+export type TxStatus = (typeof txStatuses)[number];
+export type NodeTransaction = {
+  readonly hash: Hex;
+  readonly from: number;
+  readonly nonce: number;
+  readonly kind: 'transfer' | 'withdraw';
+  readonly status: TxStatus;
+  readonly batchNum: number | null;
+  readonly exitSlot: number | null;
+  /** The STF's reason when rejected (one of L2_REJECT_REASONS on an honest node; kept as text). */
+  readonly reason: string | null;
+};
+export const transactionResultSchema: z.ZodType<NodeTransaction | null> = z
+  .object({
+    hash: hash32,
+    from: accountIndex,
+    nonce: int(MAX_NONCE, 'nonce'),
+    kind: z.enum(['transfer', 'withdraw']),
+    status: z.enum(txStatuses),
+    batchNum: batchNum.nullable(),
+    exitSlot: slot.nullable(),
+    reason: z.string().max(64).nullable(),
+  })
+  .refine((t) => (t.status === 'committed' || t.status === 'final') === (t.batchNum !== null), 'batchNum is set exactly when committed or final')
+  .refine((t) => t.exitSlot === null || (t.kind === 'withdraw' && t.batchNum !== null), 'only an included withdraw has an exit slot')
+  .refine((t) => (t.status === 'rejected') === (t.reason !== null), 'reason is set exactly when rejected')
+  .nullable();
+
+export type NodeExit = { readonly slot: number; readonly l1Address: Address; readonly tokenId: number; readonly amount: bigint };
+export type NodeBatch = {
+  readonly batchNum: number;
+  readonly status: 'committed' | 'final';
+  readonly root: bigint;
+  readonly exitRoot: bigint;
+  readonly l1Start: number;
+  readonly l1Count: number;
+  readonly txs: readonly Hex[];
+  readonly exits: readonly NodeExit[];
+  readonly commitTx: Hex | null;
+};
+export const batchResultSchema: z.ZodType<NodeBatch | null> = z
+  .object({
+    batchNum,
+    status: z.enum(['committed', 'final']),
+    root: field,
+    exitRoot: field,
+    l1Start: int(Number.MAX_SAFE_INTEGER, 'l1Start'),
+    l1Count: int(1 << 16, 'l1Count'),
+    txs: z.array(hash32).max(1 << 16),
+    exits: z.array(z.object({ slot, l1Address: address, tokenId, amount: balance })).max(1 << 16),
+    commitTx: hash32.nullable(),
+  })
+  .nullable();
+
+export type ExitProof = {
+  readonly batchNum: number;
+  readonly slot: number;
+  readonly l1Address: Address;
+  readonly tokenId: number;
+  readonly amount: bigint;
+  readonly siblings: readonly bigint[];
+  readonly final: boolean;
+};
+export const exitProofResultSchema: z.ZodType<ExitProof | null> = z
+  .object({
+    batchNum: batchNum.refine((v) => v >= 1, 'batch 0 is genesis'),
+    slot,
+    l1Address: address,
+    tokenId,
+    amount: balance,
+    siblings: z.array(field).max(48),
+    final: z.boolean(),
+  })
+  .nullable();
+
+export type NodeStatus = {
+  readonly chainId: number;
+  readonly rollup: Address;
+  readonly deployBlock: bigint;
+  readonly batchNum: number;
+  readonly lastFinal: number;
+  readonly root: bigint;
+  readonly pending: number;
+  readonly nextIndex: number;
+  readonly domain: bigint;
+};
+export const statusResultSchema: z.ZodType<NodeStatus> = z.object({
+  chainId: int(Number.MAX_SAFE_INTEGER, 'chainId').refine((v) => v >= 1, 'chainId must be >= 1'),
+  rollup: address,
+  deployBlock: hexBig,
+  batchNum,
+  lastFinal: batchNum,
+  root: field,
+  pending: int(Number.MAX_SAFE_INTEGER, 'pending'),
+  nextIndex: int(2 ** 32, 'nextIndex'),
+  domain: field,
+});
+
+/** rampart_sendTransaction's result: the hash of the signed message, 32 bytes big-endian. */
+export const sendTransactionResultSchema: z.ZodType<Hex> = hash32;
+
+/** The STF's rejection reasons, for callers that switch on TX_REJECTED's details.reason. */
+export const l2RejectReasons: readonly string[] = L2_REJECT_REASONS;
