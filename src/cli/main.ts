@@ -11,4 +11,5 @@ const program = new Command('rampart').description('Rampart: a security-first La
 registerChannelCommands(program);
 registerWatchtowerCommands(program);
 registerSetupCommands(program);
+(await import('./wallet.ts')).registerWalletCommands(program);
 await program.parseAsync(process.argv);

@@ -29,7 +29,7 @@ import { createHttpTransport } from './transport.ts';
 import type { RampartContext } from './types.ts';
 import { checkAddress, checkTimeout, checkUint } from './validate.ts';
 
-export type CreateRampartClientParameters = Pick<RampartClientOptions, 'rpcUrl' | 'l1'> & Partial<Omit<RampartClientOptions, 'rpcUrl' | 'l1'>>;
+export type CreateRampartClientParameters = Pick<RampartClientOptions, 'rpcUrl'> & Partial<Omit<RampartClientOptions, 'rpcUrl'>>;
 
 export type RampartClient = {
   readonly context: RampartContext;
@@ -51,7 +51,7 @@ export type RampartClient = {
 
 function resolveOptions(params: CreateRampartClientParameters): RampartClientOptions {
   const o: RampartClientOptions = { ...defaultRampartClientOptions, ...params };
-  if (typeof o.l1 !== 'object' || o.l1 === null || o.l1.public === undefined || o.l1.chain === undefined) {
+  if (o.l1 !== undefined && (typeof o.l1 !== 'object' || o.l1 === null || o.l1.public === undefined || o.l1.chain === undefined)) {
     throw new SdkError('INVALID_ARGUMENT', 'l1 must be L1 clients from createL1Clients', { details: { argument: 'l1' } });
   }
   return {

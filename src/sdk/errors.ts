@@ -45,6 +45,8 @@ export const sdkErrorCodes = {
   INSUFFICIENT_L1_BALANCE: { retryable: false },
   /** The ERC-20 allowance is too low and approving was disabled. */
   ALLOWANCE_TOO_LOW: { retryable: false },
+  /** An operation needing L1 was called on a client without L1 clients. */
+  NO_L1: { retryable: false },
   /** An operation needing an L1 signer was called without one. */
   NO_L1_WALLET: { retryable: false },
   /** An L1 call or transaction failed (the L1Error is the cause; details.reason for reverts). */

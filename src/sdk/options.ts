@@ -5,8 +5,11 @@ import type { L1Clients } from '../l1/createL1Clients.ts';
 export type RampartClientOptions = {
   /** The node's JSON-RPC URL (http or https). */
   readonly rpcUrl: string;
-  /** L1 clients (src/l1/createL1Clients.ts); a wallet client is needed for deposit and claim. */
-  readonly l1: L1Clients;
+  /**
+   * L1 clients (src/l1/createL1Clients.ts). Reads from the node work without; signing needs them to
+   * check the domain on L1 (unless verifyDomainOnL1 is off); deposit and claim need a wallet client.
+   */
+  readonly l1: L1Clients | undefined;
   /**
    * The Rollup contract the user means to use. When set, a node reporting another one is refused
    * (DOMAIN_MISMATCH); when unset, the node's answer is used after checking it on L1.
@@ -32,7 +35,8 @@ export type RampartClientOptions = {
   readonly fetch: typeof fetch | undefined;
 };
 
-export const defaultRampartClientOptions: Omit<RampartClientOptions, 'rpcUrl' | 'l1'> = {
+export const defaultRampartClientOptions: Omit<RampartClientOptions, 'rpcUrl'> = {
+  l1: undefined,
   rollup: undefined,
   requestTimeoutMs: 10_000,
   maxResponseBytes: 8 << 20,

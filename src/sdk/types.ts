@@ -14,7 +14,7 @@ export type RollupDomain = {
 
 export type RampartContext = {
   readonly transport: RpcTransport;
-  readonly l1: L1Clients;
+  readonly l1: L1Clients | undefined;
   readonly options: RampartClientOptions;
   /** Resolved once per client (actions/getDomain.ts), then cached. */
   readonly cache: {

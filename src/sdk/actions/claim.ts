@@ -5,7 +5,7 @@ import { rollupAbi } from '../../l1/generated/Rollup.ts';
 import { ContractRevertedError } from '../../l1/errors.ts';
 import { withdraw as rollupWithdraw } from '../../l1/rollupActions.ts';
 import { SdkError } from '../errors.ts';
-import { l1Failure, l1Read, requireWallet } from '../l1.ts';
+import { l1Failure, l1Read, requireL1, requireWallet } from '../l1.ts';
 import type { RampartContext } from '../types.ts';
 import { checkTxHash, checkUint } from '../validate.ts';
 import { getDomain } from './getDomain.ts';
@@ -50,13 +50,14 @@ async function locate(ctx: RampartContext, params: ClaimParameters): Promise<{ b
  * L1_FAILED.
  */
 export async function claim(ctx: RampartContext, params: ClaimParameters): Promise<ClaimReturnType> {
+  const l1 = requireL1(ctx, 'claim');
   requireWallet(ctx, 'claim');
   const { rollup } = await getDomain(ctx);
   const { batchNum, slot } = await locate(ctx, params);
   const proof = await getExitProof(ctx, { batchNum, slot });
   if (proof === null) throw new SdkError('EXIT_NOT_FOUND', `the node knows no exit at batch ${batchNum} slot ${slot}`, { details: { batchNum, slot } });
 
-  const read = ctx.l1.public;
+  const read = l1.public;
   const [, , exitRoot, , , , proven] = await l1Read('Rollup.batches', () => read.readContract({ address: rollup, abi: rollupAbi, functionName: 'batches', args: [BigInt(batchNum)] }));
   if (!proven) throw new SdkError('NOT_FINAL', `batch ${batchNum} is not proven on L1 yet`, { details: { batchNum, nodeSaysFinal: proof.final } });
   const exitTreeDepth = Number(await l1Read('Rollup.exitTreeDepth', () => read.readContract({ address: rollup, abi: rollupAbi, functionName: 'exitTreeDepth' })));
@@ -68,7 +69,7 @@ export async function claim(ctx: RampartContext, params: ClaimParameters): Promi
   if (paid) throw new SdkError('ALREADY_CLAIMED', `exit ${batchNum}/${slot} was already paid`, { details: { batchNum, slot } });
 
   try {
-    const receipt = await rollupWithdraw(ctx.l1, rollup, BigInt(batchNum), BigInt(slot), proof.l1Address, proof.tokenId, proof.amount, proof.siblings);
+    const receipt = await rollupWithdraw(l1, rollup, BigInt(batchNum), BigInt(slot), proof.l1Address, proof.tokenId, proof.amount, proof.siblings);
     return { l1TxHash: receipt.transactionHash, blockNumber: receipt.blockNumber, batchNum, slot, to: proof.l1Address, tokenId: proof.tokenId, amount: proof.amount };
   } catch (err) {
     // Someone may have claimed between our check and our transaction.

@@ -4,7 +4,8 @@ import { decodeL1Op } from '../../core/tx.ts';
 import { rollupAbi } from '../../l1/generated/Rollup.ts';
 import { sendAndWait } from '../../l1/sendAndWait.ts';
 import { SdkError } from '../errors.ts';
-import { l1Failure, l1Read, requireWallet } from '../l1.ts';
+import type { L1Clients } from '../../l1/createL1Clients.ts';
+import { l1Failure, l1Read, requireL1, requireWallet } from '../l1.ts';
 import type { RampartContext } from '../types.ts';
 import { checkAccountIndex, checkAddress, checkL1Amount, checkTokenId } from '../validate.ts';
 import { findAccounts } from './findAccounts.ts';
@@ -49,12 +50,12 @@ export type DepositReturnType = {
   readonly knownAccounts: readonly number[] | undefined;
 };
 
-async function resolveToken(ctx: RampartContext, rollup: Address, params: DepositParameters): Promise<{ tokenId: number; token: Address }> {
+async function resolveToken(l1: L1Clients, rollup: Address, params: DepositParameters): Promise<{ tokenId: number; token: Address }> {
   if (params.tokenId !== undefined) {
     const tokenId = checkTokenId(params.tokenId);
-    const count = await l1Read('Rollup.tokenCount', () => ctx.l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokenCount' }));
+    const count = await l1Read('Rollup.tokenCount', () => l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokenCount' }));
     if (BigInt(tokenId) >= count) throw new SdkError('TOKEN_NOT_REGISTERED', `token id ${tokenId} is not registered on the Rollup`, { details: { tokenId } });
-    const token = tokenId === 0 ? zeroAddress : await l1Read('Rollup.tokens', () => ctx.l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokens', args: [BigInt(tokenId)] }));
+    const token = tokenId === 0 ? zeroAddress : await l1Read('Rollup.tokens', () => l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokens', args: [BigInt(tokenId)] }));
     if (params.token !== undefined && (params.token === 'eth' ? zeroAddress : checkAddress(params.token, 'token')).toLowerCase() !== token.toLowerCase()) {
       throw new SdkError('INVALID_ARGUMENT', `token ${params.token} is not token id ${tokenId} (${token})`, { details: { argument: 'token' } });
     }
@@ -62,7 +63,7 @@ async function resolveToken(ctx: RampartContext, rollup: Address, params: Deposi
   }
   if (params.token === undefined || params.token === 'eth') return { tokenId: 0, token: zeroAddress };
   const token = checkAddress(params.token, 'token');
-  const id = await l1Read('Rollup.tokenIdOf', () => ctx.l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokenIdOf', args: [token] }));
+  const id = await l1Read('Rollup.tokenIdOf', () => l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'tokenIdOf', args: [token] }));
   if (id === 0) throw new SdkError('TOKEN_NOT_REGISTERED', `ERC-20 ${token} is not registered on the Rollup (Rollup.registerToken)`, { details: { token } });
   return { tokenId: id, token };
 }
@@ -84,6 +85,7 @@ function checkPublicKey(pk: readonly [bigint, bigint]): void {
  * (whose bytes must decode to exactly the operation requested).
  */
 export async function deposit(ctx: RampartContext, params: DepositParameters): Promise<DepositReturnType> {
+  const l1 = requireL1(ctx, 'deposit');
   const wallet = requireWallet(ctx, 'deposit');
   const amount = checkL1Amount(params.amount);
   if ((params.publicKey === undefined) === (params.toIndex === undefined)) {
@@ -95,7 +97,7 @@ export async function deposit(ctx: RampartContext, params: DepositParameters): P
   if (!create && amount === 0n) throw new SdkError('INVALID_ARGUMENT', 'a top-up of 0 does nothing', { details: { argument: 'amount' } });
   const { rollup } = await getDomain(ctx);
   const owner = wallet.account.address;
-  const { tokenId, token } = await resolveToken(ctx, rollup, params);
+  const { tokenId, token } = await resolveToken(l1, rollup, params);
 
   let knownAccounts: readonly number[] | undefined;
   if (params.checkNode !== false) {
@@ -111,16 +113,16 @@ export async function deposit(ctx: RampartContext, params: DepositParameters): P
   }
 
   if (tokenId === 0) {
-    const balance = await l1Read('eth_getBalance', () => ctx.l1.public.getBalance({ address: owner }));
+    const balance = await l1Read('eth_getBalance', () => l1.public.getBalance({ address: owner }));
     if (balance < amount) throw new SdkError('INSUFFICIENT_L1_BALANCE', `${owner} holds ${balance} wei, needs ${amount} plus gas`, { details: { balance: balance.toString(), amount: amount.toString() } });
   } else if (amount > 0n) {
-    const balance = await l1Read('ERC20.balanceOf', () => ctx.l1.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [owner] }));
+    const balance = await l1Read('ERC20.balanceOf', () => l1.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [owner] }));
     if (balance < amount) throw new SdkError('INSUFFICIENT_L1_BALANCE', `${owner} holds ${balance} of ${token}, needs ${amount}`, { details: { token, balance: balance.toString(), amount: amount.toString() } });
-    const allowance = await l1Read('ERC20.allowance', () => ctx.l1.public.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [owner, rollup] }));
+    const allowance = await l1Read('ERC20.allowance', () => l1.public.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [owner, rollup] }));
     if (allowance < amount) {
       if (params.approve === false) throw new SdkError('ALLOWANCE_TOO_LOW', `allowance ${allowance} of ${token} for the Rollup is below ${amount}`, { details: { token, allowance: allowance.toString() } });
       try {
-        await sendAndWait({ public: ctx.l1.public, context: 'ERC20.approve', send: () => wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [rollup, amount] }) });
+        await sendAndWait({ public: l1.public, context: 'ERC20.approve', send: () => wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [rollup, amount] }) });
       } catch (err) {
         throw l1Failure(err, 'ERC20.approve');
       }
@@ -131,7 +133,7 @@ export async function deposit(ctx: RampartContext, params: DepositParameters): P
   let receipt;
   try {
     receipt = await sendAndWait({
-      public: ctx.l1.public,
+      public: l1.public,
       context,
       send: () =>
         params.publicKey !== undefined

@@ -9,10 +9,10 @@ export type GetDomainReturnType = RollupDomain;
 
 async function resolve(ctx: RampartContext): Promise<RollupDomain> {
   const status = await getStatus(ctx);
-  const l1ChainId = ctx.l1.chain.id;
-  if (status.chainId !== l1ChainId) {
-    throw new SdkError('DOMAIN_MISMATCH', `the node serves chain ${status.chainId} but the L1 client is on chain ${l1ChainId}`, {
-      details: { node: status.chainId, l1: l1ChainId },
+  const l1 = ctx.l1;
+  if (l1 !== undefined && status.chainId !== l1.chain.id) {
+    throw new SdkError('DOMAIN_MISMATCH', `the node serves chain ${status.chainId} but the L1 client is on chain ${l1.chain.id}`, {
+      details: { node: status.chainId, l1: l1.chain.id },
     });
   }
   const expected = ctx.options.rollup;
@@ -27,14 +27,15 @@ async function resolve(ctx: RampartContext): Promise<RollupDomain> {
     });
   }
   if (ctx.options.verifyDomainOnL1) {
+    if (l1 === undefined) throw new SdkError('NO_L1', 'signing needs L1 clients to check the rollup domain on L1 (or verifyDomainOnL1: false)');
     let onchain: bigint;
     try {
-      onchain = await ctx.l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'domainDigest' });
+      onchain = await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'domainDigest' });
     } catch (cause) {
       throw new SdkError('DOMAIN_MISMATCH', `cannot read domainDigest of ${rollup} on L1 (not a Rampart Rollup?)`, { cause, details: { rollup } });
     }
     if (onchain !== digest) {
-      throw new SdkError('DOMAIN_MISMATCH', `Rollup ${rollup} on chain ${l1ChainId} has another signing domain`, { details: { rollup } });
+      throw new SdkError('DOMAIN_MISMATCH', `Rollup ${rollup} on chain ${l1.chain.id} has another signing domain`, { details: { rollup } });
     }
   }
   return { chainId: status.chainId, rollup, digest };
