@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { type Address, type Hex, getAddress, isAddress, parseUnits } from 'viem';
 import { RampartError } from '../core/errors.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
+import { amountToFloat32, feeToFloat16 } from '../sdk/amounts.ts';
 import { type RampartClient, createRampartClient } from '../sdk/createRampartClient.ts';
 import { SdkError } from '../sdk/errors.ts';
 import { type BabyJubKey, formatPublicKey, generateBabyJubKey, readKeyFile, writeKeyFile } from '../sdk/keyFile.ts';
@@ -148,7 +149,11 @@ async function l1Clients(o: Flags, withKey: boolean): Promise<L1Clients | undefi
     return undefined;
   }
   const privateKey = withKey ? l1PrivateKey(o) : undefined;
-  return createL1Clients({ url, ...(privateKey === undefined ? {} : { privateKey }) });
+  try {
+    return await createL1Clients({ url, ...(privateKey === undefined ? {} : { privateKey }) });
+  } catch (cause) {
+    throw new SdkError('L1_FAILED', `cannot reach the L1 at ${url}`, { cause, details: { url } });
+  }
 }
 
 function rollupFlag(o: Flags): Address | undefined {
@@ -172,27 +177,24 @@ async function client(o: Flags, need: 'read' | 'sign' | 'l1-write'): Promise<Ram
 
 const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 
-function output(o: Flags, result: Record<string, unknown>, human: readonly string[]): void {
-  process.stdout.write(o.json === true ? `${toJson(result)}\n` : `${human.join('\n')}\n`);
-}
+/** Where the commands write and how they report failure (tests run them in-process). */
+export type WalletIo = {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly setExitCode: (code: number) => void;
+};
+const processIo: WalletIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  setExitCode: (c) => {
+    process.exitCode = c;
+  },
+};
 
 function accountJson(a: NodeAccount): Record<string, unknown> {
   return { index: a.index, tokenId: a.tokenId, balance: a.balance, nonce: a.nonce, l1Address: a.l1Address, publicKey: formatPublicKey(a.publicKey) };
 }
 const accountLine = (a: NodeAccount): string => `account ${a.index}: token ${a.tokenId}, balance ${a.balance}, nonce ${a.nonce}, owner ${a.l1Address}`;
-
-/** Runs a command; an error goes to stderr (JSON with --json) and sets exit code 2 (usage) or 1. */
-async function run(o: Flags, body: () => Promise<void>): Promise<void> {
-  try {
-    await body();
-  } catch (err) {
-    const code = err instanceof RampartError ? err.code : 'ERROR';
-    const message = err instanceof Error ? err.message : String(err);
-    const details = err instanceof RampartError ? err.details : {};
-    process.stderr.write(o.json === true ? `${toJson({ error: code, message, details })}\n` : `error [${code}]: ${message}\n`);
-    process.exitCode = USAGE_CODES.has(code) ? 2 : 1;
-  }
-}
 
 function node(cmd: Command): Command {
   return cmd.option('--rpc <url>', 'node JSON-RPC URL (env RAMPART_RPC)').option('--rollup <address>', 'expected Rollup contract; refuse a node serving another (env RAMPART_ROLLUP)').option('--json', 'print one JSON object');
@@ -214,7 +216,22 @@ function txLine(tx: NodeTransaction): string {
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-export function registerWalletCommands(program: Command): void {
+export function registerWalletCommands(program: Command, io: WalletIo = processIo): void {
+  const output = (o: Flags, result: Record<string, unknown>, human: readonly string[]): void => {
+    io.out(o.json === true ? `${toJson(result)}\n` : `${human.join('\n')}\n`);
+  };
+  /** Runs a command; an error goes to stderr (JSON with --json) and sets exit code 2 (usage) or 1. */
+  const run = async (o: Flags, body: () => Promise<void>): Promise<void> => {
+    try {
+      await body();
+    } catch (err) {
+      const code = err instanceof RampartError ? err.code : 'ERROR';
+      const message = err instanceof Error ? err.message : String(err);
+      const details = err instanceof RampartError ? err.details : {};
+      io.err(o.json === true ? `${toJson({ error: code, message, details })}\n` : `error [${code}]: ${message}\n`);
+      io.setExitCode(USAGE_CODES.has(code) ? 2 : 1);
+    }
+  };
   const wallet = program.command('wallet').description('wallet: Baby Jubjub keys, deposits, L2 transfers and withdrawals, claims on L1');
   // Usage errors (unknown flag, missing value) exit with 2 like our own argument errors; help exits 0.
   wallet.exitOverride((err) => {
@@ -343,6 +360,8 @@ export function registerWalletCommands(program: Command): void {
         const to = parseIndex(o.to, '--to');
         const amount = parseWalletAmount(o.amount, '--amount');
         const maxFee = parseWalletAmount(o.maxFee, '--max-fee');
+        amountToFloat32(amount, '--amount');
+        feeToFloat16(maxFee, '--max-fee');
         const nonce = o.nonce === undefined ? undefined : parseUint(o.nonce, '--nonce', 2 ** 40 - 1);
         const wait = timeoutMs(o);
         const key = readKeyFile(keyFilePath(o));
@@ -369,6 +388,8 @@ export function registerWalletCommands(program: Command): void {
         const from = parseIndex(o.from, '--from');
         const amount = parseWalletAmount(o.amount, '--amount');
         const maxFee = parseWalletAmount(o.maxFee, '--max-fee');
+        amountToFloat32(amount, '--amount');
+        feeToFloat16(maxFee, '--max-fee');
         const nonce = o.nonce === undefined ? undefined : parseUint(o.nonce, '--nonce', 2 ** 40 - 1);
         if (o.claim === true && o.wait !== true) throw usage('--claim needs --wait', '--claim');
         const wait = timeoutMs(o);
