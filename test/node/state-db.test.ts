@@ -60,9 +60,24 @@ test('StateDb: kill -9 at random moments leaves exactly the state after a whole 
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'support', 'crash-writer.ts'), dir, '12'], { stdio: ['ignore', 'pipe', 'inherit'] });
       // Listen for the exit now: a fast writer may finish all batches before the kill below.
       const exited = new Promise((r) => child.once('exit', r));
-      // Wait until the writer has started committing, then kill it at a varying moment.
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      await new Promise((r) => setTimeout(r, 30 + attempt * 60));
+      // Wait until the writer has applied a varying number of batches (it reports each), then kill it
+      // a moment later: inside or between batches, at different heights however loaded the machine is.
+      const target = attempt * 2;
+      await new Promise<void>((resolve) => {
+        let out = '';
+        const onData = (chunk: Buffer): void => {
+          out += chunk.toString();
+          const done = [...out.matchAll(/applied (\d+)/g)].length;
+          if (out.includes('started') && done >= target) {
+            child.stdout.off('data', onData);
+            child.stdout.resume();
+            resolve();
+          }
+        };
+        child.stdout.on('data', onData);
+        child.once('exit', () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20)));
       child.kill('SIGKILL');
       await exited;
       const db = StateDb.open({ path: dir, treeDepth: CONFIG.treeDepth });

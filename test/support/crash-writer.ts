@@ -13,5 +13,6 @@ for (let i = db.batchNum; i < batches.length; i++) {
   const b = batches[i];
   if (b === undefined) break;
   db.applyBatch(i + 1, applyBatch(db, b, CONFIG, { witness: false }).changes);
+  process.stdout.write(`applied ${i + 1}\n`);
 }
 await db.close();
