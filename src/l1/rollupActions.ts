@@ -42,6 +42,7 @@ export type CommittedBatch = {
   readonly l1Start: bigint;
   readonly txHash: Hex;
   readonly blockNumber: bigint;
+  readonly blockHash: Hex;
 };
 
 /** Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. */
@@ -51,6 +52,7 @@ export async function getCommittedBatches(clients: L1Clients, rollup: Address, f
     args: { batchNum: bigint; newRoot: bigint; exitRoot: bigint; l1Start: bigint; l1Count: number; txCount: number };
     transactionHash: Hex;
     blockNumber: bigint;
+    blockHash: Hex;
   }[];
   const out: CommittedBatch[] = [];
   for (const l of parsed) {
@@ -77,6 +79,7 @@ export async function getCommittedBatches(clients: L1Clients, rollup: Address, f
       l1Start: l.args.l1Start,
       txHash: l.transactionHash,
       blockNumber: l.blockNumber,
+      blockHash: l.blockHash,
     });
   }
   return out.sort((a, b) => a.batchNum - b.batchNum);

@@ -40,6 +40,17 @@ export const txStatusParams = z.tuple([z.string().regex(/^0x[0-9a-f]{64}$/, 'a 3
 export const batchParams = z.tuple([uint(2 ** 53 - 1, 'batch number')]);
 export const exitProofParams = z.tuple([uint(2 ** 53 - 1, 'batch number'), uint(2 ** 32 - 1, 'exit slot')]);
 
+export const findAccountsParams = z.tuple([
+  z
+    .object({
+      l1Address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-hex address').transform((s) => BigInt(s)).optional(),
+      publicKey: z.tuple([fieldElement, fieldElement]).optional(),
+      tokenId: uint(2 ** 32 - 1, 'tokenId').optional(),
+    })
+    .strict()
+    .refine((f) => f.l1Address !== undefined || f.publicKey !== undefined, 'give l1Address or publicKey'),
+]);
+
 export function toL2Tx(p: z.infer<typeof l2TxSchema>): L2Tx {
   return { kind: p.kind, from: p.from, to: p.to, amountF: p.amountF, maxFeeF: p.maxFeeF, nonce: p.nonce, signature: { r8: [p.signature.r8[0], p.signature.r8[1]], s: p.signature.s } };
 }

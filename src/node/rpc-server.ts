@@ -18,6 +18,7 @@ import {
   accountParams,
   batchParams,
   exitProofParams,
+  findAccountsParams,
   requestSchema,
   sendTransactionParams,
   toL2Tx,
@@ -30,6 +31,8 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type RpcBackend = {
   readonly sendTransaction: (tx: L2Tx) => Promise<{ readonly hash: string }>;
   readonly getAccount: (index: number) => Json;
+  /** Indices (at most 1000) of accounts matching every given field. */
+  readonly findAccounts: (filter: { readonly l1Address?: bigint | undefined; readonly publicKey?: readonly [bigint, bigint] | undefined; readonly tokenId?: number | undefined }) => number[];
   readonly getTransaction: (hash: string) => Json;
   readonly getBatch: (batchNum: number) => Json;
   readonly getExitProof: (batchNum: number, slot: number) => Json;
@@ -86,6 +89,8 @@ async function dispatch(backend: RpcBackend, method: string, params: unknown): P
     }
     case 'rampart_getAccount':
       return backend.getAccount(parse(accountParams, params)[0]);
+    case 'rampart_findAccounts':
+      return backend.findAccounts(parse(findAccountsParams, params)[0]);
     case 'rampart_getTransaction':
       return backend.getTransaction(parse(txStatusParams, params)[0]);
     case 'rampart_getBatch':

@@ -1,26 +1,31 @@
 /**
  * The sequencer role: turns the L1 queue and the mempool into committed batches.
  *
- *   sync   — before sequencing, replay every batch already committed on L1 that the local database
- *            lacks (derivation), so a restart after any crash resumes from L1's truth;
- *   seal   — when the mempool's policy says so (or L1 operations wait), run the STF over the next
- *            queued L1 ops and pending L2 txs, build the ZK batch data and commitment;
- *   commit — post commitBatch and wait for inclusion; only then apply the batch to the database.
+ *   sync   — roll back local batches an L1 reorg removed, then apply every batch committed on L1
+ *            that the database lacks: this node's own commit in flight (from its recorded intent, with
+ *            the signed transactions) or anyone's batch derived from its L1 data alone;
+ *   seal   — when the batch policy says so (a full batch, the oldest transaction's age, or L1
+ *            operations waiting), run the STF over the next queued L1 ops and pending L2 txs;
+ *   commit — hand the batch to the batcher (intent recorded, signed, broadcast, fee-bumped, watched);
+ *            only once L1 included it does the database move, in one transaction with its record.
  *
- * Crash safety: the database changes only after L1 accepted the batch, in one LMDB transaction keyed
- * by the batch number; a crash between the two is healed by `sync` deriving that batch from L1. A
- * commit that L1 refuses leaves the database untouched and the transactions in the mempool.
+ * Crash safety: the database changes only after L1 included the batch; a crash in between leaves the
+ * intent, which the next start resumes (the same signed transactions, never a conflicting re-seal);
+ * accepted transactions stay in the database's pending pool until a batch including them is applied.
  */
 import { type Address, type Hex, bytesToHex } from 'viem';
 import { zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
 import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
-import { encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
+import { domainHash, encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
-import { commitBatch, getCommittedBatches, getL1Consumed, getQueuedOps, type QueuedOp } from '../l1/rollupActions.ts';
+import { getL1Consumed, getQueuedOps, type CommittedBatch, type QueuedOp } from '../l1/rollupActions.ts';
+import { Batcher, defaultBatcherOptions } from './batcher.ts';
 import { deriveBatch } from './derivation.ts';
+import { batchRecord, newCommittedBatches, rollbackReorged } from './follow.ts';
 import type { Mempool } from './mempool.ts';
-import type { StateDb } from './state-db.ts';
+import type { BatchRecord, StateDb, StoredTx } from './state-db.ts';
+import { loadTx, storeTx } from './stored-tx.ts';
 
 export type SequencerDeps = {
   readonly l1: L1Clients;
@@ -30,14 +35,22 @@ export type SequencerDeps = {
   readonly state: StateDb;
   readonly mempool: Mempool;
   readonly config: StfConfig;
+  /** Posts batches to L1; default: a Batcher with default options polling at the L1 client's interval. */
+  readonly batcher?: Batcher;
   /** The sequencer's fee table for the next batch (its fee accounts must exist). */
   readonly feeTable: () => readonly FeeEntry[];
-  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Blocks on top of a commit before a follower applies it (1 = included, the default). */
+  readonly confirmations?: number;
   /**
-   * Called after L1 accepted a batch and before the database applies it, with the pre-batch state:
-   * what a prover needs to build the batch's witness (the prover service hooks in here).
+   * Called after L1 included a batch and before the database applies it, with the pre-batch state
+   * (in-process provers and benches hook in here; the prover service follows L1 instead).
    */
   readonly onCommitted?: (batch: SealedBatch, preState: StateDb) => void | Promise<void>;
+  readonly log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Transactions a batch made invalid (stale nonce, balance gone): reported to whoever tracks status. */
+  readonly onDropped?: (txs: readonly L2Tx[], reason: string) => void;
+  /** Transactions an L1 reorg returned to the pool. */
+  readonly onReorg?: (removed: readonly BatchRecord[]) => void;
 };
 
 export type SealedBatch = {
@@ -48,6 +61,7 @@ export type SealedBatch = {
   readonly result: BatchResult;
   readonly batchData: Uint8Array;
   readonly commitment: BatchCommitment;
+  readonly record: BatchRecord;
 };
 
 export class SequencerError extends RampartError {
@@ -57,30 +71,90 @@ export class SequencerError extends RampartError {
 export class Sequencer {
   private queue: QueuedOp[] = [];
   private scannedTo: bigint;
+  private readonly batcher: Batcher;
+  private readonly domainHash: bigint;
 
   constructor(private readonly deps: SequencerDeps) {
     this.scannedTo = deps.deployBlock - 1n;
+    this.domainHash = domainHash(deps.config.domain);
+    this.batcher =
+      deps.batcher ??
+      new Batcher(deps.l1, deps.rollup, deps.state, { ...defaultBatcherOptions, pollMs: Math.max(1, deps.l1.public.pollingInterval) }, deps.log);
   }
 
   private log(event: string, fields: Record<string, unknown>): void {
     this.deps.log?.(event, fields);
   }
 
-  /** Applies every batch committed on L1 beyond the local database (derivation). */
+  /**
+   * Finishes a commit left in flight by a crash (resume its signed transactions), rolls back batches
+   * an L1 reorg removed, and applies every batch committed on L1 beyond the local database.
+   */
   async sync(): Promise<number> {
     const { l1, rollup, deployBlock, state, config } = this.deps;
-    const committed = await getCommittedBatches(l1, rollup, deployBlock);
-    let applied = 0;
-    for (const b of committed) {
-      if (b.batchNum <= state.batchNum) continue;
-      if (b.batchNum !== state.batchNum + 1) throw new SequencerError('SEQUENCER_GAP', `L1 batch ${b.batchNum} follows local batch ${state.batchNum}`);
-      const d = deriveBatch(state, b, config);
-      state.applyBatch(b.batchNum, d.result.changes);
-      this.deps.mempool.removeIncluded([], state);
-      applied++;
+    const intent = state.getIntent();
+    if (intent !== undefined) {
+      if (intent.batch.batchNum !== state.batchNum + 1) {
+        state.clearIntent();
+      } else {
+        const out = await this.batcher.resume(intent);
+        this.log('commit-resumed', { batchNum: intent.batch.batchNum, outcome: out.outcome });
+        if (out.outcome !== 'included') state.clearIntent();
+      }
     }
-    if (applied > 0) this.log('synced', { applied, batchNum: state.batchNum });
-    return applied;
+    const removed = await rollbackReorged(state, l1, rollup);
+    if (removed.length > 0) {
+      this.log('reorg', { rolledBack: removed.map((r) => r.batchNum), batchNum: state.batchNum });
+      this.scannedTo = deployBlock - 1n;
+      this.queue = [];
+      this.readmit(removed.flatMap((r) => r.txs));
+      this.deps.onReorg?.(removed);
+    }
+    const posted = await newCommittedBatches(state, l1, rollup, deployBlock, this.deps.confirmations ?? 1);
+    for (const b of posted) this.applyPosted(b);
+    if (posted.length > 0) {
+      this.dropStale([]);
+      this.log('synced', { applied: posted.length, batchNum: state.batchNum });
+    }
+    return posted.length;
+  }
+
+  private applyPosted(b: CommittedBatch): void {
+    const { state, config } = this.deps;
+    const intent = state.getIntent();
+    const commit = { tx: b.txHash, block: b.blockNumber, blockHash: b.blockHash };
+    const d = deriveBatch(state, b, config);
+    // Our own commit: keep the signed transactions (the prover needs them) from the intent.
+    const own = intent !== undefined && intent.batch.batchNum === b.batchNum && intent.attempts.some((a) => a.hash === b.txHash);
+    const txs: StoredTx[] = own
+      ? [...intent.batch.txs]
+      : d.result.included.map((t) => ({ hash: null, kind: t.kind, from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, nonce: t.nonce, signature: null }));
+    const record = batchRecord({ batchNum: b.batchNum, result: d.result, l1Ops: d.l1Ops, l1Start: b.l1Start, feeTable: d.data.feeTable, txs, commit });
+    state.applyBatch(b.batchNum, d.result.changes, { record });
+  }
+
+  /** Puts transactions back into the mempool (after a reorg, or at start from the pending pool). */
+  readmit(txs: readonly StoredTx[]): void {
+    const { mempool, state, config } = this.deps;
+    const bad: Hex[] = [];
+    for (const t of txs) {
+      const tx = loadTx(t);
+      if (tx === undefined || t.hash === null) continue;
+      try {
+        // Signatures were verified at admission and the stored bytes are ours.
+        mempool.add(tx, true, state, config, this.deps.feeTable());
+      } catch {
+        bad.push(t.hash);
+      }
+    }
+    if (bad.length > 0) void state.dropPending(bad);
+  }
+
+  private dropStale(included: readonly L2Tx[]): void {
+    const stale = this.deps.mempool.removeIncluded(included, this.deps.state);
+    if (stale.length === 0) return;
+    void this.deps.state.dropPending(stale.map((t) => storeTx(t, this.domainHash).hash).filter((h): h is Hex => h !== null));
+    this.deps.onDropped?.(stale, 'stale');
   }
 
   /** Fetches newly queued L1 operations (the forced-inclusion queue). */
@@ -101,7 +175,8 @@ export class Sequencer {
 
   /**
    * Seals and commits one batch if there is anything to do (L1 ops waiting, or the mempool's policy).
-   * Returns the batch, or undefined when idle. `force` seals whatever is pending.
+   * Returns the batch once L1 included it and the database applied it; undefined when idle or when
+   * L1 refused it (the transactions stay pending). `force` seals whatever is pending.
    */
   async step(force = false): Promise<SealedBatch | undefined> {
     const { config, mempool, state } = this.deps;
@@ -110,7 +185,10 @@ export class Sequencer {
     if (waiting.length === 0 && !(force ? mempool.size > 0 : mempool.shouldSeal(config.maxL2Txs))) return undefined;
     const l1 = waiting.slice(0, config.maxL1Ops);
     if (l1.some((q, i) => BigInt(q.index) !== consumed + BigInt(i))) {
-      throw new SequencerError('SEQUENCER_QUEUE_GAP', `queued operations from ${consumed} are not contiguous; rescan needed`);
+      // Missing queue items (e.g. a reorg replaced them): rescan from the start next time.
+      this.scannedTo = this.deps.deployBlock - 1n;
+      this.queue = [];
+      throw new SequencerError('SEQUENCER_QUEUE_GAP', `queued operations from ${consumed} are not contiguous; rescanning`);
     }
     const l1Start = consumed;
     const feeTable = this.deps.feeTable();
@@ -121,19 +199,26 @@ export class Sequencer {
     });
     const batchNum = state.batchNum + 1;
     const { records, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start });
-    await commitBatch(
-      this.deps.l1,
-      this.deps.rollup,
-      { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length },
-      bytesToHex(encodeL1Ops(l1Ops)) as Hex,
-      bytesToHex(batchData) as Hex,
-    );
-    const sealed: SealedBatch = { batchNum, l1Ops, l1Start, feeTable, result, batchData, commitment };
+    const txs = result.included.map((t) => storeTx(t, this.domainHash));
+    const draft = batchRecord({ batchNum, result, l1Ops, l1Start, feeTable, txs, commit: { tx: '0x', block: 0n, blockHash: '0x' } });
+    const outcome = await this.batcher.commit(draft, {
+      header: { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length },
+      l1Ops: bytesToHex(encodeL1Ops(l1Ops)) as Hex,
+      batchData: bytesToHex(batchData) as Hex,
+    });
+    if (outcome.outcome !== 'included') {
+      state.clearIntent();
+      this.log('commit-failed', { batchNum, outcome: outcome.outcome });
+      return undefined;
+    }
+    const r = outcome.receipt;
+    const record: BatchRecord = { ...draft, commitTx: r.transactionHash, commitBlock: Number(r.blockNumber), commitBlockHash: r.blockHash };
+    const sealed: SealedBatch = { batchNum, l1Ops, l1Start, feeTable, result, batchData, commitment, record };
     await this.deps.onCommitted?.(sealed, state);
-    // L1 accepted the batch: now (and only now) the database moves.
-    state.applyBatch(batchNum, result.changes);
-    mempool.removeIncluded(result.included, state);
-    this.log('committed', { batchNum, l1Ops: l1.length, txs: records.length, root: `0x${result.newRoot.toString(16)}` });
+    // L1 included the batch: now (and only now) the database moves, record and all, in one transaction.
+    state.applyBatch(batchNum, result.changes, { record });
+    this.dropStale(result.included);
+    this.log('committed', { batchNum, l1Ops: l1.length, txs: records.length, root: record.root });
     return sealed;
   }
 }

@@ -24,6 +24,7 @@ const backend: RpcBackend = {
     const a = state.getAccount(i);
     return a === undefined ? null : { tokenId: a.tokenId, balance: hex(a.balance), nonce: a.nonce, pending: pool.pendingFor(i).length };
   },
+  findAccounts: () => [],
   getTransaction: () => null,
   getBatch: () => null,
   getExitProof: () => null,

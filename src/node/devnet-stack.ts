@@ -1,0 +1,137 @@
+/**
+ * The whole ZK rollup on a local L1 in one call: starts the EDR devnet, compiles (or reuses) the
+ * circuit set, runs (or reuses) its development trusted setup, deploys the generated Groth16 verifier,
+ * the Poseidon contracts, the Rollup and a test ERC-20 (registered as token 1), and starts one node
+ * with every role (sequencer, batcher, prover service, follower, JSON-RPC). What `rampart devnet` and
+ * `npm start` run, and what integration tests and the SDK's tests stand on.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Abi, Address, Hex } from 'viem';
+import { ensureCircuit } from '../../scripts/build-circuits.ts';
+import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
+import { deployRollup } from '../l1/deployRollup.ts';
+import { deployTestToken } from '../l1/deployTestToken.ts';
+import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
+import { rollupAbi } from '../l1/generated/Rollup.ts';
+import { sendAndWait } from '../l1/sendAndWait.ts';
+import { CIRCUIT_SETS, type CircuitSetName } from '../prover/circuit-params.ts';
+import type { ProgressFactory } from '../prover/setup-progress.ts';
+import { setupCircuit } from '../prover/setup.ts';
+import { deployVerifier, loadVerifierArtifact } from '../prover/verifier.ts';
+import { startNode, type NodeLog, type NodeOptions, type RampartNode } from './node.ts';
+
+export type DevnetStackOptions = {
+  /** Circuit set (src/prover/circuit-params.ts). Default 'devnet' (depth 32); tests use 'test'. */
+  readonly circuit: CircuitSetName;
+  /** Node data folder; default a temporary folder removed by stop(). */
+  readonly dataDir?: string;
+  readonly rpcPort: number;
+  readonly l1Port: number;
+  readonly pollMs: number;
+  /** Funded L1 accounts handed to users (besides deployer, sequencer and prover). */
+  readonly userAccounts: number;
+  readonly log?: NodeLog;
+  readonly progress?: ProgressFactory;
+  /** Overrides for the node (e.g. batcher or mempool options). */
+  readonly node?: Partial<Pick<NodeOptions, 'confirmations' | 'sequencer'>>;
+};
+
+export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4 };
+
+export type DevnetStack = {
+  readonly devnet: Devnet;
+  readonly node: RampartNode;
+  readonly rpcUrl: string;
+  readonly l1Url: string;
+  readonly chainId: number;
+  readonly rollup: Address;
+  readonly deployBlock: bigint;
+  /** A registered test ERC-20 (token id 1) that users can mint freely. */
+  readonly token: Address;
+  readonly accounts: readonly DevnetAccount[];
+  readonly roles: { readonly deployer: DevnetAccount; readonly sequencer: DevnetAccount; readonly prover: DevnetAccount };
+  readonly wasmPath: string;
+  readonly zkeyPath: string;
+  readonly dataDir: string;
+  readonly stop: () => Promise<void>;
+};
+
+export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {
+  const opts: DevnetStackOptions = { ...defaultDevnetStackOptions, ...options };
+  const log = opts.log ?? (() => {});
+  const params = CIRCUIT_SETS[opts.circuit];
+  log('devnet-circuit', { circuit: opts.circuit });
+  const circuit = await ensureCircuit(opts.circuit, { log: (line) => log('circuit', { line }) });
+  const setup = await setupCircuit({ r1csPath: circuit.r1csPath, circuit: opts.circuit }, { log: (line) => log('setup', { line }), ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
+  const devnet = await startDevnet({ accounts: 3 + opts.userAccounts, port: opts.l1Port });
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
+  let node: RampartNode | undefined;
+  try {
+    const [deployer, sequencer, prover, ...users] = devnet.accounts as [DevnetAccount, DevnetAccount, DevnetAccount, ...DevnetAccount[]];
+    const l1 = await createL1Clients({ url: devnet.url, privateKey: deployer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
+    const verifier = await deployVerifier(l1, await loadVerifierArtifact(setup.verifierSourcePath));
+    const d = await deployRollup(l1, {
+      verifier: verifier.address,
+      sequencer: sequencer.address,
+      governance: deployer.address,
+      treeDepth: 2 * params.levels,
+      exitTreeDepth: 2 * params.exitLevels,
+      maxL1Ops: params.maxL1Ops,
+      maxFeeTokens: params.maxFeeTokens,
+      maxL2Txs: params.maxL2Txs,
+    });
+    const token = (await deployTestToken(l1)).address;
+    await registerToken(l1, d.rollup, token);
+    log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });
+    node = await startNode({
+      l1Url: devnet.url,
+      chainId: devnet.chainId,
+      rollup: d.rollup,
+      deployBlock: d.deployBlock,
+      circuit: params,
+      dataDir,
+      confirmations: opts.node?.confirmations ?? 1,
+      pollMs: opts.pollMs,
+      rpc: { host: '127.0.0.1', port: opts.rpcPort },
+      sequencer: { privateKey: sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
+      prover: { privateKey: prover.privateKey, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, threads: 1 },
+      log,
+    });
+    const started = node;
+    return {
+      devnet,
+      node: started,
+      rpcUrl: started.rpcUrl ?? '',
+      l1Url: devnet.url,
+      chainId: devnet.chainId,
+      rollup: d.rollup,
+      deployBlock: d.deployBlock,
+      token,
+      accounts: users,
+      roles: { deployer, sequencer, prover },
+      wasmPath: circuit.wasmPath,
+      zkeyPath: setup.zkeyPath,
+      dataDir,
+      stop: async () => {
+        await started.stop();
+        await devnet.stop();
+        if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await node?.stop();
+    await devnet.stop();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function registerToken(l1: L1Clients, rollup: Address, token: Address): Promise<Hex> {
+  const wallet = l1.wallet;
+  if (wallet === undefined) throw new Error('unreachable: deployer clients have a key');
+  const r = await sendAndWait({ public: l1.public, context: 'Rollup.registerToken', send: () => wallet.writeContract({ address: rollup, abi: rollupAbi as Abi, functionName: 'registerToken', args: [token] } as never) });
+  return r.transactionHash;
+}

@@ -1,0 +1,304 @@
+/**
+ * One Rampart node: wires the roles over one L1 and one data folder, each optional —
+ *   follower  (always): follows L1 with confirmations, rolls back reorged batches, rebuilds the state
+ *             from L1 data alone;
+ *   sequencer (with an L1 key): mempool with persistence and back-pressure, batch policy, batcher;
+ *   prover    (with an L1 key and circuit files): proves committed batches in worker threads;
+ *   rpc       : the JSON-RPC server answering from the state database.
+ * The sequencer and the prover each own a database (`<dataDir>/state`, `<dataDir>/prover`); a
+ * follower-only node uses `<dataDir>/state` too. Every role loop survives errors (logged, retried
+ * after `pollMs`), and `stop()` lets a running step finish before closing the databases.
+ */
+import { join } from 'node:path';
+import type { Address, Hex } from 'viem';
+import { RampartError } from '../core/errors.ts';
+import { frToBytesLE } from '../core/field.ts';
+import { SparseMerkleTree, siblingsToFr } from '../core/smt.ts';
+import { eddsaVerifier, type FeeEntry, type StfConfig } from '../core/stf.ts';
+import { domainHash, l2TxMessage, type L2Tx } from '../core/tx.ts';
+import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
+import type { CircuitParams } from '../prover/circuit-params.ts';
+import { stfConfigForCircuit } from '../prover/circuit-params.ts';
+import { createProver, type Prover } from '../prover/prover.ts';
+import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
+import { lastProvenOnL1 } from './follow.ts';
+import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
+import { ProverService, type BatchInputSource } from './prover-service.ts';
+import { createRpcServer, type Json, type RpcBackend, type RpcServer } from './rpc-server.ts';
+import { Sequencer } from './sequencer.ts';
+import { StateDb, type BatchRecord } from './state-db.ts';
+import { storeTx, toHex32, toHexQ } from './stored-tx.ts';
+
+export type NodeLog = (event: string, fields: Record<string, unknown>) => void;
+
+export type NodeOptions = {
+  readonly l1Url: string;
+  readonly chainId?: number;
+  readonly rollup: Address;
+  readonly deployBlock: bigint;
+  /** The circuit the rollup's verifier was set up for: fixes the batch layout (tree depth, sizes). */
+  readonly circuit: CircuitParams;
+  readonly dataDir: string;
+  /** Blocks on top of a commit before followers apply it (1 = included). */
+  readonly confirmations: number;
+  readonly pollMs: number;
+  readonly rpc?: { readonly host: string; readonly port: number } | false;
+  readonly sequencer?: {
+    readonly privateKey: Hex;
+    readonly mempool?: Partial<MempoolOptions>;
+    readonly batcher?: Partial<BatcherOptions>;
+    readonly feeTable?: readonly FeeEntry[];
+  };
+  readonly prover?: {
+    readonly privateKey: Hex;
+    readonly wasmPath: string;
+    readonly zkeyPath: string;
+    readonly threads?: number;
+  };
+  readonly log?: NodeLog;
+};
+
+export type NodeStatus = {
+  readonly chainId: number;
+  readonly rollup: Address;
+  readonly batchNum: number;
+  readonly lastFinal: number;
+  readonly proverBatchNum: number | null;
+  readonly root: Hex;
+  readonly pending: number;
+  readonly nextIndex: number;
+  readonly roles: readonly string[];
+  readonly errors: number;
+};
+
+export type RampartNode = {
+  readonly rpcUrl: string | undefined;
+  readonly config: StfConfig;
+  readonly state: StateDb;
+  readonly status: () => NodeStatus;
+  readonly backend: RpcBackend;
+  /** Resolves once the roles are idle at least once after the current moment (tests, demos). */
+  readonly settled: () => Promise<void>;
+  readonly stop: () => Promise<void>;
+};
+
+export class NodeError extends RampartError {
+  override readonly name = 'NodeError';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function startNode(opts: NodeOptions): Promise<RampartNode> {
+  const log: NodeLog = opts.log ?? (() => {});
+  const mk = (privateKey?: Hex): Promise<L1Clients> =>
+    createL1Clients({ url: opts.l1Url, ...(opts.chainId === undefined ? {} : { chainId: opts.chainId }), ...(privateKey === undefined ? {} : { privateKey }), pollingIntervalMs: Math.max(10, Math.min(opts.pollMs, 1000)) });
+  const reader = await mk();
+  const chainId = reader.chain.id;
+  const config = stfConfigForCircuit(opts.circuit, { chainId: BigInt(chainId), rollupAddress: BigInt(opts.rollup) });
+  const domain = domainHash(config.domain);
+  const state = StateDb.open({ path: join(opts.dataDir, 'state'), treeDepth: config.treeDepth });
+  const closers: (() => Promise<void>)[] = [];
+  const roles: string[] = ['follower'];
+  let errors = 0;
+  let lastFinal = 0;
+  const dropped = new Map<string, string>();
+  const feeTable = (): readonly FeeEntry[] => opts.sequencer?.feeTable ?? [];
+
+  const mempool = new Mempool({ ...defaultMempoolOptions, ...(opts.sequencer?.mempool ?? {}) }, { now: () => Date.now() });
+  const seqL1 = opts.sequencer === undefined ? reader : await mk(opts.sequencer.privateKey);
+  const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}) }, log);
+  const sequencer = new Sequencer({
+    l1: seqL1,
+    rollup: opts.rollup,
+    deployBlock: opts.deployBlock,
+    state,
+    mempool,
+    config,
+    batcher,
+    feeTable,
+    confirmations: opts.confirmations,
+    log,
+    onDropped: (txs, reason) => {
+      for (const t of txs) dropped.set(storeTx(t, domain).hash, reason);
+      while (dropped.size > 10_000) dropped.delete(dropped.keys().next().value as string);
+    },
+  });
+  if (opts.sequencer !== undefined) roles.push('sequencer');
+
+  let proverState: StateDb | undefined;
+  let proverService: ProverService | undefined;
+  let prover: Prover | undefined;
+  if (opts.prover !== undefined) {
+    roles.push('prover');
+    proverState = StateDb.open({ path: join(opts.dataDir, 'prover'), treeDepth: config.treeDepth });
+    prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
+    const source: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
+    proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, confirmations: opts.confirmations, log });
+  }
+
+  // Bring the database to L1's truth (finish or abandon a commit in flight, undo reorged batches,
+  // derive missing batches) before accepting anything, then re-admit the persisted pending pool.
+  await sequencer.sync();
+  sequencer.readmit(state.allPending());
+  lastFinal = await lastProvenOnL1(reader, opts.rollup);
+  log('node-started', { roles, batchNum: state.batchNum, pending: mempool.size, lastFinal });
+
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+  const loops: Promise<void>[] = [];
+  const runLoop = (name: string, body: () => Promise<boolean>): void => {
+    loops.push(
+      (async () => {
+        while (!stopped) {
+          let busy = false;
+          try {
+            busy = await body();
+          } catch (err) {
+            errors++;
+            log(`${name}-error`, { error: err instanceof Error ? err.message : String(err), code: err instanceof RampartError ? err.code : undefined });
+          }
+          if (!busy) {
+            for (const w of idleWaiters.splice(0)) w();
+            await sleep(opts.pollMs);
+          }
+        }
+      })(),
+    );
+  };
+  runLoop('sequencer', async () => {
+    await sequencer.sync();
+    lastFinal = await lastProvenOnL1(reader, opts.rollup);
+    if (opts.sequencer === undefined) return false;
+    return (await sequencer.step()) !== undefined;
+  });
+  if (proverService !== undefined) {
+    const svc = proverService;
+    runLoop('prover', async () => {
+      const r = await svc.step();
+      return r.kind === 'proven' || r.kind === 'skipped';
+    });
+  }
+
+  const sendTransaction = async (tx: L2Tx): Promise<{ hash: string }> => {
+    if (opts.sequencer === undefined) throw new NodeError('NOT_SEQUENCER', 'this node does not sequence; send transactions to the sequencer');
+    const stored = storeTx(tx, domain);
+    const key = state.getAccount(tx.from)?.publicKey;
+    const valid = key !== undefined && eddsaVerifier(l2TxMessage(tx, domain), tx.signature, key);
+    mempool.add(tx, valid, state, config, feeTable());
+    // Durable before the answer: an accepted transaction survives a crash from here on.
+    await state.putPending(stored);
+    return { hash: stored.hash };
+  };
+
+  const backend: RpcBackend = {
+    sendTransaction,
+    getAccount: (index) => {
+      const a = state.getAccount(index);
+      return a === undefined ? null : accountJson(index, a);
+    },
+    findAccounts: (f) => {
+      const out: number[] = [];
+      for (const [i, a] of state.allAccounts()) {
+        if (f.l1Address !== undefined && a.l1Address !== f.l1Address) continue;
+        if (f.tokenId !== undefined && a.tokenId !== f.tokenId) continue;
+        if (f.publicKey !== undefined && (a.publicKey[0] !== f.publicKey[0] || a.publicKey[1] !== f.publicKey[1])) continue;
+        out.push(i);
+        if (out.length >= 1000) break;
+      }
+      return out;
+    },
+    getTransaction: (hash) => {
+      const at = state.getTxLocation(hash);
+      if (at !== undefined) {
+        const rec = state.getBatch(at.batchNum);
+        const t = rec?.txs[at.slot];
+        if (rec !== undefined && t !== undefined) {
+          return { hash, from: t.from, nonce: t.nonce, kind: t.kind, status: rec.batchNum <= lastFinal ? 'final' : 'committed', batchNum: rec.batchNum, exitSlot: t.kind === 'withdraw' ? config.maxL1Ops + at.slot : null, reason: null };
+        }
+      }
+      const p = state.getPending(hash);
+      if (p !== undefined) return { hash, from: p.from, nonce: p.nonce, kind: p.kind, status: 'pending', batchNum: null, exitSlot: null, reason: null };
+      const why = dropped.get(hash);
+      if (why !== undefined) return { hash, from: null, nonce: null, kind: null, status: 'rejected', batchNum: null, exitSlot: null, reason: why };
+      return null;
+    },
+    getBatch: (n) => {
+      const rec = state.getBatch(n);
+      return rec === undefined ? null : batchJson(rec, lastFinal);
+    },
+    getExitProof: (n, slot) => {
+      const rec = state.getBatch(n);
+      const exit = rec?.exits.find((e) => e.slot === slot);
+      if (rec === undefined || exit === undefined) return null;
+      const tree = new SparseMerkleTree(config.exitTreeDepth);
+      for (const e of rec.exits) tree.update(e.slot, frToBytesLE(BigInt(e.leaf)));
+      if (toHex32(tree.root()) !== rec.exitRoot) throw new NodeError('EXIT_TREE_MISMATCH', `batch ${n}: stored exits do not give the committed exit root`);
+      const siblings = siblingsToFr(tree.proof(slot).siblings).map(toHexQ);
+      return { batchNum: n, slot, l1Address: exit.l1Address, tokenId: exit.tokenId, amount: exit.amount, siblings, final: n <= lastFinal };
+    },
+    status: () => status() as unknown as Json,
+  };
+
+  const status = (): NodeStatus => ({
+    chainId,
+    rollup: opts.rollup,
+    batchNum: state.batchNum,
+    lastFinal,
+    proverBatchNum: proverState?.batchNum ?? null,
+    root: toHex32(state.root()),
+    pending: mempool.size,
+    nextIndex: state.nextIndex,
+    roles,
+    errors,
+  });
+
+  let rpc: RpcServer | undefined;
+  if (opts.rpc !== false) {
+    rpc = await createRpcServer({ host: opts.rpc?.host ?? '127.0.0.1', port: opts.rpc?.port ?? 0 }, { backend });
+    roles.push('rpc');
+  }
+
+  return {
+    rpcUrl: rpc?.url,
+    config,
+    state,
+    status,
+    backend,
+    settled: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await rpc?.close();
+      await Promise.all(loops);
+      for (const c of closers) await c();
+      await prover?.close();
+      await proverState?.close();
+      await state.close();
+    },
+  };
+}
+
+function accountJson(index: number, a: NonNullable<ReturnType<StateDb['getAccount']>>): Json {
+  return {
+    index,
+    tokenId: a.tokenId,
+    balance: toHexQ(a.balance),
+    nonce: a.nonce,
+    publicKey: [toHexQ(a.publicKey[0]), toHexQ(a.publicKey[1])],
+    l1Address: `0x${a.l1Address.toString(16).padStart(40, '0')}`,
+  };
+}
+
+function batchJson(rec: BatchRecord, lastFinal: number): Json {
+  return {
+    batchNum: rec.batchNum,
+    status: rec.batchNum <= lastFinal ? 'final' : 'committed',
+    root: rec.root,
+    exitRoot: rec.exitRoot,
+    l1Start: rec.l1Start,
+    l1Count: (rec.l1Ops.length - 2) / 2 / 113,
+    txs: rec.txs.map((t) => t.hash),
+    exits: rec.exits.map((e) => ({ slot: e.slot, l1Address: e.l1Address, tokenId: e.tokenId, amount: e.amount })),
+    commitTx: rec.commitTx,
+  };
+}
