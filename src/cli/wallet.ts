@@ -210,7 +210,7 @@ function waitOpts(cmd: Command): Command {
 }
 
 function txLine(tx: NodeTransaction): string {
-  return `${tx.hash} ${tx.kind} from ${tx.from} nonce ${tx.nonce}: ${tx.status}${tx.batchNum === null ? '' : ` in batch ${tx.batchNum}`}${tx.exitSlot === null ? '' : ` exit slot ${tx.exitSlot}`}${tx.reason === null ? '' : ` (${tx.reason})`}`;
+  return `${tx.hash} ${tx.kind ?? 'transaction'}${tx.from === null ? '' : ` from ${tx.from} nonce ${tx.nonce ?? '?'}`}: ${tx.status}${tx.batchNum === null ? '' : ` in batch ${tx.batchNum}`}${tx.exitSlot === null ? '' : ` exit slot ${tx.exitSlot}`}${tx.reason === null ? '' : ` (${tx.reason})`}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ export function registerWalletCommands(program: Command, io: WalletIo = processI
         const domain = c.context.l1 === undefined ? undefined : await c.getDomain();
         output(
           o,
-          { ...s, root: `0x${s.root.toString(16)}`, domain: `0x${s.domain.toString(16)}`, domainVerifiedOnL1: domain !== undefined },
+          { ...s, root: `0x${s.root.toString(16)}`, domain: `0x${(domain?.digest ?? s.domain ?? 0n).toString(16)}`, domainVerifiedOnL1: domain !== undefined },
           [
             `chain ${s.chainId}, rollup ${s.rollup}${domain === undefined ? '' : ' (domain verified on L1)'}`,
             `batch ${s.batchNum} (final ${s.lastFinal}), pending ${s.pending}, next account ${s.nextIndex}`,

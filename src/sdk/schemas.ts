@@ -54,9 +54,10 @@ export const txStatuses = ['pending', 'committed', 'final', 'rejected'] as const
 export type TxStatus = (typeof txStatuses)[number];
 export type NodeTransaction = {
   readonly hash: Hex;
-  readonly from: number;
-  readonly nonce: number;
-  readonly kind: 'transfer' | 'withdraw';
+  /** Null only for a rejected transaction the node no longer holds (it keeps just the reason). */
+  readonly from: number | null;
+  readonly nonce: number | null;
+  readonly kind: 'transfer' | 'withdraw' | null;
   readonly status: TxStatus;
   readonly batchNum: number | null;
   readonly exitSlot: number | null;
@@ -66,14 +67,15 @@ export type NodeTransaction = {
 export const transactionResultSchema: z.ZodType<NodeTransaction | null> = z
   .object({
     hash: hash32,
-    from: accountIndex,
-    nonce: int(MAX_NONCE, 'nonce'),
-    kind: z.enum(['transfer', 'withdraw']),
+    from: accountIndex.nullable(),
+    nonce: int(MAX_NONCE, 'nonce').nullable(),
+    kind: z.enum(['transfer', 'withdraw']).nullable(),
     status: z.enum(txStatuses),
     batchNum: batchNum.nullable(),
     exitSlot: slot.nullable(),
     reason: z.string().max(64).nullable(),
   })
+  .refine((t) => t.status === 'rejected' || (t.from !== null && t.nonce !== null && t.kind !== null), 'from, nonce and kind are set unless rejected')
   .refine((t) => (t.status === 'committed' || t.status === 'final') === (t.batchNum !== null), 'batchNum is set exactly when committed or final')
   .refine((t) => t.exitSlot === null || (t.kind === 'withdraw' && t.batchNum !== null), 'only an included withdraw has an exit slot')
   .refine((t) => (t.status === 'rejected') === (t.reason !== null), 'reason is set exactly when rejected')
@@ -129,25 +131,29 @@ export const exitProofResultSchema: z.ZodType<ExitProof | null> = z
 export type NodeStatus = {
   readonly chainId: number;
   readonly rollup: Address;
-  readonly deployBlock: bigint;
+  /** Optional on the wire: older nodes do not report it. */
+  readonly deployBlock: bigint | undefined;
   readonly batchNum: number;
   readonly lastFinal: number;
   readonly root: bigint;
   readonly pending: number;
   readonly nextIndex: number;
-  readonly domain: bigint;
+  /** The node's signing-domain digest, when it reports one (the SDK computes its own either way). */
+  readonly domain: bigint | undefined;
 };
-export const statusResultSchema: z.ZodType<NodeStatus> = z.object({
-  chainId: int(Number.MAX_SAFE_INTEGER, 'chainId').refine((v) => v >= 1, 'chainId must be >= 1'),
-  rollup: address,
-  deployBlock: hexBig,
-  batchNum,
-  lastFinal: batchNum,
-  root: field,
-  pending: int(Number.MAX_SAFE_INTEGER, 'pending'),
-  nextIndex: int(2 ** 32, 'nextIndex'),
-  domain: field,
-});
+export const statusResultSchema: z.ZodType<NodeStatus> = z
+  .object({
+    chainId: int(Number.MAX_SAFE_INTEGER, 'chainId').refine((v) => v >= 1, 'chainId must be >= 1'),
+    rollup: address,
+    deployBlock: hexBig.optional(),
+    batchNum,
+    lastFinal: batchNum,
+    root: field,
+    pending: int(Number.MAX_SAFE_INTEGER, 'pending'),
+    nextIndex: int(2 ** 32, 'nextIndex'),
+    domain: field.optional(),
+  })
+  .transform((s) => ({ ...s, deployBlock: s.deployBlock, domain: s.domain }));
 
 /** rampart_sendTransaction's result: the hash of the signed message, 32 bytes big-endian. */
 export const sendTransactionResultSchema: z.ZodType<Hex> = hash32;

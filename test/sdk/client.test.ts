@@ -123,6 +123,7 @@ test('transaction, batch, exit proof and status results are checked for shape an
     { ...tx, reason: 'bad-nonce' }, // a reason without rejection
     { ...tx, kind: 'transfer' }, // a transfer with an exit slot
     { ...tx, hash: '0x12' },
+    { ...tx, from: null }, // only a rejected transaction may lose its sender
   ]) {
     node.handlers.set('rampart_getTransaction', () => ({ result: bad }));
     await assert.rejects(c.getTransaction({ hash: h }), isCode('NODE_INVALID_RESPONSE'), JSON.stringify(bad));
@@ -145,6 +146,12 @@ test('transaction, batch, exit proof and status results are checked for shape an
   node.handlers.set('rampart_getBatch', () => ({ result: { ...batch, exits: [{ slot: 1 }] } }));
   await assert.rejects(c.getBatch({ batchNum: 4 }), isCode('NODE_INVALID_RESPONSE'));
 
+  // deployBlock and domain are optional (older nodes); everything else is required.
+  const { deployBlock: _d, domain: _dom, ...minimal } = statusResult();
+  node.handlers.set('rampart_status', () => ({ result: minimal }));
+  assert.equal((await c.getStatus()).domain, undefined);
+  node.handlers.set('rampart_status', () => ({ result: { ...minimal, root: undefined } }));
+  await assert.rejects(c.getStatus(), isCode('NODE_INVALID_RESPONSE'));
   node.handlers.set('rampart_status', () => ({ result: statusResult({ chainId: '0x7a69' }) }));
   await assert.rejects(c.getStatus(), isCode('NODE_INVALID_RESPONSE'));
 });
@@ -247,7 +254,8 @@ test('waitForFinality follows pending → committed → final, surfaces rejectio
   assert.equal(final.batchNum, 5);
   assert.deepEqual(seen, ['unknown', 'pending', 'committed', 'final']);
 
-  node.handlers.set('rampart_getTransaction', () => ({ result: { ...states[1], status: 'rejected', reason: 'insufficient-balance' } }));
+  // A node that dropped a rejected transaction keeps only its reason (from, nonce, kind are null).
+  node.handlers.set('rampart_getTransaction', () => ({ result: { hash: h, from: null, nonce: null, kind: null, status: 'rejected', batchNum: null, exitSlot: null, reason: 'insufficient-balance' } }));
   await assert.rejects(mk().waitForFinality({ hash: h, timeoutMs: 1000 }), (e: unknown) => e instanceof SdkError && e.code === 'TX_REJECTED' && e.details['reason'] === 'insufficient-balance');
   node.handlers.set('rampart_getTransaction', () => ({ result: states[2] }));
   await assert.rejects(mk().waitForFinality({ hash: h, timeoutMs: 100 }), (e: unknown) => e instanceof SdkError && e.code === 'WAIT_TIMEOUT' && e.details['last'] === 'committed');

@@ -34,8 +34,8 @@ async function locate(ctx: RampartContext, params: ClaimParameters): Promise<{ b
     const hash = checkTxHash(params.hash);
     const tx = await getTransaction(ctx, { hash });
     if (tx === null) throw new SdkError('EXIT_NOT_FOUND', `the node does not know transaction ${hash}`, { details: { hash } });
-    if (tx.kind !== 'withdraw') throw new SdkError('EXIT_NOT_FOUND', `transaction ${hash} is a ${tx.kind}, not a withdraw`, { details: { hash } });
-    if (tx.status === 'rejected') throw new SdkError('EXIT_NOT_FOUND', `withdraw ${hash} was rejected (${tx.reason ?? 'no reason'})`, { details: { hash, reason: tx.reason } });
+    if (tx.status === 'rejected') throw new SdkError('EXIT_NOT_FOUND', `transaction ${hash} was rejected (${tx.reason ?? 'no reason'})`, { details: { hash, reason: tx.reason } });
+    if (tx.kind !== 'withdraw') throw new SdkError('EXIT_NOT_FOUND', `transaction ${hash} is a ${tx.kind ?? 'transaction'}, not a withdraw`, { details: { hash } });
     if (tx.batchNum === null || tx.exitSlot === null) throw new SdkError('NOT_FINAL', `withdraw ${hash} is ${tx.status}, not in a batch yet`, { details: { hash, status: tx.status } });
     return { batchNum: tx.batchNum, slot: tx.exitSlot };
   }

@@ -25,7 +25,10 @@ export async function findAccounts(ctx: RampartContext, params: FindAccountsPara
     filter['publicKey'] = params.publicKey.map((c) => `0x${c.toString(16)}`);
   }
   if (params.tokenId !== undefined) filter['tokenId'] = checkTokenId(params.tokenId);
-  if (Object.keys(filter).length === 0) throw new SdkError('INVALID_ARGUMENT', 'findAccounts needs at least one of l1Address, publicKey, tokenId', { details: { argument: 'filter' } });
+  // The node refuses a filter by token alone (it would list every account of the token).
+  if (filter['l1Address'] === undefined && filter['publicKey'] === undefined) {
+    throw new SdkError('INVALID_ARGUMENT', 'findAccounts needs l1Address or publicKey (tokenId only narrows)', { details: { argument: 'filter' } });
+  }
   const found = await ctx.transport.request('rampart_findAccounts', [filter], findAccountsResultSchema);
   return [...new Set(found)].sort((a, b) => a - b);
 }

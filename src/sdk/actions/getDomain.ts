@@ -21,7 +21,7 @@ async function resolve(ctx: RampartContext): Promise<RollupDomain> {
   }
   const rollup: Address = expected ?? status.rollup;
   const digest = domainHash({ chainId: BigInt(status.chainId), rollupAddress: BigInt(rollup) });
-  if (status.domain !== digest) {
+  if (status.domain !== undefined && status.domain !== digest) {
     throw new SdkError('NODE_INCONSISTENT', 'the node reports a signing domain that is not Poseidon(tag, chainId, rollup)', {
       details: { node: `0x${status.domain.toString(16)}`, computed: `0x${digest.toString(16)}` },
     });
