@@ -6,7 +6,12 @@
  * operation and two transactions per batch) to keep proving to seconds.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Command } from 'commander';
+import { registerWalletCommands } from '../../src/cli/wallet.ts';
 import { erc20Abi } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
 import { type DevnetStack, startDevnetStack } from '../../src/node/devnet-stack.ts';
@@ -35,8 +40,10 @@ before(async () => {
   [bob, bobL1] = await mk(1);
   [carol] = await mk(2);
 });
+const dir = mkdtempSync(join(tmpdir(), 'rampart-sdk-e2e-'));
 after(async () => {
   await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('deposit → transfer → withdraw → waitForFinality → claim through the SDK on the full devnet stack', { timeout: 600_000 }, async () => {
@@ -96,4 +103,49 @@ test('deposit → transfer → withdraw → waitForFinality → claim through th
   assert.equal(await bobL1.public.getBalance({ address: bobAddress }), before + amount, 'L1 balance rose by exactly the amount');
   await assert.rejects(carol.claim({ hash: w.hash }), (e: unknown) => e instanceof SdkError && e.code === 'ALREADY_CLAIMED');
   await assert.rejects(bob.claim({ hash: t.hash }), (e: unknown) => e instanceof SdkError && e.code === 'EXIT_NOT_FOUND');
+});
+
+/** Runs `rampart wallet …` in this process (as the CLI does, output captured) and parses its --json line. */
+async function wallet(args: readonly string[]): Promise<Record<string, unknown>> {
+  let out = '';
+  let err = '';
+  let code = 0;
+  const program = new Command('rampart');
+  registerWalletCommands(program, { out: (t) => (out += t), err: (t) => (err += t), setExitCode: (c) => (code = c) });
+  await program.parseAsync(['wallet', ...args, '--json'], { from: 'user' });
+  assert.equal(code, 0, `wallet ${args.join(' ')}: ${err}`);
+  return JSON.parse(out.trim()) as Record<string, unknown>;
+}
+
+test('the README wallet flow: keys new, deposit --wait, transfer --wait, withdraw --wait --claim, balance', { timeout: 600_000 }, async () => {
+  const s = stack;
+  assert.ok(s);
+  const user = s.accounts[3];
+  assert.ok(user);
+  const l1KeyFile = join(dir, 'l1.key');
+  writeFileSync(l1KeyFile, `${user.privateKey}\n`, { mode: 0o600 });
+  const common = ['--rpc', s.rpcUrl, '--l1-rpc', s.l1Url, '--rollup', s.rollup];
+  const signer = [...common, '--l1-key-file', l1KeyFile];
+  const k1 = join(dir, 'k1.json');
+  const k2 = join(dir, 'k2.json');
+  await wallet(['keys', 'new', '--key-file', k1]);
+  await wallet(['keys', 'new', '--key-file', k2]);
+  const d1 = await wallet(['deposit', ...signer, '--amount', '2eth', '--key-file', k1, '--wait', '--timeout', '240']);
+  const d2 = await wallet(['deposit', ...signer, '--amount', '1eth', '--key-file', k2, '--wait', '--timeout', '240']);
+  const a1 = d1['account'] as number;
+  const a2 = d2['account'] as number;
+  assert.ok(a1 > 0 && a2 > 0 && a1 !== a2);
+  const t = await wallet(['transfer', ...common, '--key-file', k1, '--from', String(a1), '--to', String(a2), '--amount', '0.5eth', '--wait', '--timeout', '240']);
+  assert.equal(t['status'], 'final');
+  const before = await (await createL1Clients({ url: s.l1Url, chainId: s.chainId })).public.getBalance({ address: user.address });
+  const w = await wallet(['withdraw', ...signer, '--key-file', k2, '--from', String(a2), '--amount', '1.25eth', '--wait', '--claim', '--timeout', '240']);
+  assert.equal(w['status'], 'final');
+  assert.match(String(w['claimTx']), /^0x[0-9a-f]{64}$/);
+  const after = await (await createL1Clients({ url: s.l1Url, chainId: s.chainId })).public.getBalance({ address: user.address });
+  // The user paid gas for the claim, so the rise is the amount minus that gas.
+  assert.ok(after > before && after <= before + 125n * 10n ** 16n);
+  const bal = await wallet(['balance', '--rpc', s.rpcUrl, '--key-file', k2]);
+  assert.deepEqual((bal['accounts'] as { index: number; balance: string }[]).map((x) => [x.index, x.balance]), [[a2, String(25n * 10n ** 16n)]]);
+  const st = await wallet(['status', ...common]);
+  assert.equal(st['domainVerifiedOnL1'], true);
 });
