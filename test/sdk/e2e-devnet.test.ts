@@ -85,6 +85,8 @@ test('deposit → transfer → withdraw → waitForFinality → claim through th
   const t = await alice.transfer({ privateKey: ka.privateKey, from: a.index, to: b.index, amount: 3n * 10n ** 17n });
   const amount = 45n * 10n ** 16n;
   const w = await bob.withdraw({ privateKey: kb.privateKey, from: b.index, amount });
+  // Claiming before the batch is proven is refused up front (the proof takes seconds; this call, milliseconds).
+  await assert.rejects(carol.claim({ hash: w.hash }), (e: unknown) => e instanceof SdkError && e.code === 'NOT_FINAL');
   const statuses: string[] = [];
   const finalT = await alice.waitForFinality({ hash: t.hash });
   const finalW = await bob.waitForFinality({ hash: w.hash, onStatus: (x) => statuses.push(x?.status ?? 'unknown') });
