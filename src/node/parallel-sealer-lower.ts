@@ -47,13 +47,24 @@ export type LowerInput = {
 };
 
 export type SealerRequest =
-  | { readonly type: 'job'; readonly id: number; readonly lo: number; readonly hi: number; readonly chunkSize: number }
+  /**
+   * Shared memory: record n goes to `records` at n · bytes, then `progress[0]` = records done is
+   * published (every `chunkSize` records), so the main thread reads them without a message turn.
+   */
+  | {
+      readonly type: 'job';
+      readonly id: number;
+      readonly lo: number;
+      readonly hi: number;
+      readonly chunkSize: number;
+      readonly progress: Int32Array;
+      readonly records: Uint8Array;
+    }
   | ({ readonly type: 'input'; readonly id: number } & LowerInput)
   | { readonly type: 'end'; readonly id: number }
   | { readonly type: 'close' };
 
 export type SealerReply =
-  | { readonly type: 'chunk'; readonly id: number; readonly start: number; readonly count: number; readonly data: Uint8Array }
   | { readonly type: 'done'; readonly id: number; readonly keys: Float64Array; readonly values: Uint8Array; readonly busyMs: number }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 

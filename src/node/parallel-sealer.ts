@@ -7,7 +7,8 @@
  *    ordered leaf updates, receipts, exits and fees;
  * 2. lower stage (worker thread, parallel-sealer-lower.ts): per update, in order, the new leaf, the
  *    siblings below the split and the new nodes up to it, over its own overlay and a snapshot of the
- *    base nodes it can read (shipped as transferable buffers, in parts); records stream back in chunks;
+ *    base nodes it can read (shipped as transferable buffers, in parts fed as it progresses); records
+ *    go to shared memory, where the main thread reads them without waiting for a message;
  * 3. upper stage (main thread, as records arrive): per update, set the split-level nodes (deferred)
  *    and read the siblings above (deferred nodes resolve, so a transfer's two paths hash their common
  *    ancestors once, as `setLeafDeferred` does); per step, the post-root; plus the exit tree.
@@ -15,7 +16,9 @@
  * The halves meet only at the split-level nodes, so they compose to `applyBatch`'s values exactly.
  * The split level balances the threads: with random accounts at depth 32 a transfer costs the worker
  * 2·(1+S) hashes and the main thread about 2·(8-S)+8 plus planning and witness assembly. A fractional
- * `splitLevel` (e.g. 5.5) sends that fraction of updates one level higher (bench/stf.bench.ts).
+ * `splitLevel` (e.g. 5.5) sends that fraction of updates one level higher; with `adaptive` (the
+ * default) that fraction is steered while sealing by how far the worker runs ahead, since on a shared
+ * machine the threads' speeds drift (bench/stf.bench.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { accountLeafInputs, exitLeaf } from '../core/account.ts';
@@ -42,20 +45,29 @@ import { LEAF_INPUT_BYTES, recordLayout, type LowerInput, type SealerReply, type
 
 export type ParallelSealerOptions = {
   /**
-   * Split level (0..16, clamped to the tree's levels): the worker hashes each path up to it. A
-   * fraction f sends that share of updates to the level above. Default `DEFAULT_SPLIT_LEVEL`.
+   * (Starting) split level (0..16, clamped to the tree's levels): the worker hashes each path up
+   * to it. A fraction f sends that share of updates to the level above. Default
+   * `DEFAULT_SPLIT_LEVEL`.
    */
   readonly splitLevel?: number;
-  /** Updates per streamed chunk: smaller starts the main thread sooner, larger costs fewer messages. */
+  /**
+   * Steer the split while sealing (default true): the threads' speeds vary with the machine's load,
+   * so a fixed split leaves one idle. Each batch starts where the last one ended.
+   */
+  readonly adaptive?: boolean;
+  /** Records per progress publication (an atomic store and notify) by the worker. */
   readonly chunkSize?: number;
   /** Updates in the first input part: the worker starts once it is ready; the rest follows. */
   readonly firstPart?: number;
+  /** Updates per later input part: each part's splits are chosen when it is posted. */
+  readonly partSize?: number;
 };
 
 /** Measured on the 2-core bench machine (bench/stf.bench.ts). */
 export const DEFAULT_SPLIT_LEVEL = 5.25;
-export const DEFAULT_CHUNK_SIZE = 64;
-export const DEFAULT_FIRST_PART = 1024;
+export const DEFAULT_CHUNK_SIZE = 16;
+export const DEFAULT_FIRST_PART = 256;
+export const DEFAULT_PART_SIZE = 256;
 
 export class ParallelSealerError extends RampartError {
   override readonly name = 'ParallelSealerError';
@@ -74,30 +86,37 @@ export type SealStats = {
   /** Worker: hashing time. */
   readonly workerMs: number;
   readonly totalMs: number;
+  /** Mean split level of the batch's updates (steered when `adaptive`). */
+  readonly splitLevel: number;
 };
 
-/** The lower stage's records of the running job, in order, as the worker streams them. */
+type WaitAsync = (view: Int32Array, index: number, value: number) => { readonly async: boolean; readonly value: Promise<string> | string };
+/** ES2024's Atomics.waitAsync (Node >= 16); the project's lib is ES2022. */
+const waitAsync = (Atomics as unknown as { readonly waitAsync: WaitAsync }).waitAsync;
+
+/**
+ * The lower stage's records of the running job, in shared memory: the worker writes record n at
+ * n · recordBytes and then publishes `progress[0]` = records done, so this thread reads records the
+ * worker has finished without a message or an event-loop turn (on a loaded machine each such turn
+ * can cost a scheduling delay of milliseconds); it sleeps (Atomics.waitAsync) only when starving.
+ */
 export class RecordStream {
-  private readonly chunks: ({ start: number; count: number; data: Uint8Array } | undefined)[] = [];
-  private cursor = 0;
-  /** Records that have arrived: updates 0..received-1. */
-  received = 0;
+  /** `progress[0]`: records done (written by the worker only). */
+  readonly progress = new Int32Array(new SharedArrayBuffer(4));
+  readonly records: Uint8Array;
   /** Time spent waiting in `waitFor` / `waitDone`. */
   waitMs = 0;
   done: Written | undefined;
   private failure: unknown;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly recordBytes: number) {}
+  constructor(private readonly recordBytes: number, count: number) {
+    this.records = new Uint8Array(new SharedArrayBuffer(Math.max(1, count * recordBytes)));
+  }
 
-  push(start: number, count: number, data: Uint8Array): void {
-    if (start !== this.received) {
-      this.fail(new ParallelSealerError('PARALLEL_SEALER_INTERNAL', `chunk at ${start}, expected ${this.received}`));
-      return;
-    }
-    this.chunks.push({ start, count, data });
-    this.received = start + count;
-    this.notify();
+  /** Records the worker has finished: updates 0..received-1. */
+  get received(): number {
+    return Atomics.load(this.progress, 0);
   }
   finish(written: Written): void {
     this.done = written;
@@ -106,55 +125,114 @@ export class RecordStream {
   fail(cause: unknown): void {
     this.failure ??= cause;
     this.notify();
+    // Wakes a waitFor sleeping on the progress word.
+    Atomics.notify(this.progress, 0);
   }
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
   }
-  private async next(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    await new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-    if (this.failure !== undefined) throw this.failure;
-  }
   async waitFor(update: number): Promise<void> {
     const t0 = performance.now();
-    while (update >= this.received) await this.next();
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      const done = Atomics.load(this.progress, 0);
+      if (update < done) break;
+      const w = waitAsync(this.progress, 0, done);
+      if (w.async) await w.value;
+    }
     this.waitMs += performance.now() - t0;
   }
   async waitDone(): Promise<Written> {
     const t0 = performance.now();
-    while (this.done === undefined) await this.next();
+    while (this.done === undefined) {
+      if (this.failure !== undefined) throw this.failure;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    if (this.failure !== undefined) throw this.failure;
     this.waitMs += performance.now() - t0;
     return this.done;
   }
-  /** The record of update `u`, read in increasing order (earlier chunks are released). */
+  /** The record of update `u` (a view into shared memory: copy what must outlive the job). */
   get(u: number): Uint8Array {
-    let chunk = this.chunks[this.cursor];
-    while (chunk !== undefined && u >= chunk.start + chunk.count) {
-      this.chunks[this.cursor] = undefined;
-      chunk = this.chunks[++this.cursor];
-    }
-    if (chunk === undefined || u < chunk.start) throw new ParallelSealerError('PARALLEL_SEALER_INTERNAL', `record ${u} not available`);
-    const o = (u - chunk.start) * this.recordBytes;
-    return chunk.data.subarray(o, o + this.recordBytes);
+    if (u >= this.received) throw new ParallelSealerError('PARALLEL_SEALER_INTERNAL', `record ${u} not available`);
+    const o = u * this.recordBytes;
+    return this.records.subarray(o, o + this.recordBytes);
   }
 }
 
-/** Where each update's path is cut: `lo`, or `hi` for a `frac` share spread evenly over the batch. */
+/**
+ * A job's two cut levels: each update's path is cut at `lo` or at `hi` (= lo + 1, or lo at the
+ * root); `frac` is the starting share of `hi` updates.
+ */
 export type SplitPlan = { readonly lo: number; readonly hi: number; readonly frac: number };
 
 export function splitPlan(splitLevel: number, levels: number): SplitPlan {
   const lo = Math.min(Math.floor(splitLevel), levels);
-  const hi = Math.min(Math.ceil(splitLevel), levels);
-  return { lo, hi, frac: hi === lo ? 0 : splitLevel - Math.floor(splitLevel) };
+  const hi = Math.min(lo + 1, levels);
+  return { lo, hi, frac: hi === lo ? 0 : splitLevel - lo };
 }
 
-/** Split of update n: Bresenham spacing of the `hi` updates. */
-function splitOf(p: SplitPlan, n: number): number {
-  return Math.floor((n + 1) * p.frac) > Math.floor(n * p.frac) ? p.hi : p.lo;
+/**
+ * Chooses each update's split as the batch is fed to the worker in parts, steering the share of
+ * `hi` updates so that neither thread idles: the main thread starving for records means the worker
+ * has too much (share down); the worker's lead growing past a reserve means too little (share up).
+ * Spacing within a part is Bresenham's, so a constant share gives `lo`/`hi` evenly.
+ */
+export class SplitController {
+  /** Share of `hi` updates for the next part (clamped to 0..1 when used). */
+  frac: number;
+  private acc = 0;
+  private lastLead = Number.NEGATIVE_INFINITY;
+  /** Sum of the splits chosen, for the mean split level. */
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly plan: SplitPlan, private readonly adaptive: boolean, private readonly reserve: number) {
+    this.frac = plan.frac;
+  }
+
+  /**
+   * Feedback before a part: `lead` = updates the worker has done that this thread has not reached
+   * (≤ 0: this thread is starving). Cost: O(1).
+   */
+  steer(lead: number): void {
+    if (!this.adaptive || this.plan.hi === this.plan.lo) return;
+    if (this.lastLead !== Number.NEGATIVE_INFINITY) {
+      if (lead <= 0) this.frac -= 0.125;
+      else if (lead > this.reserve && lead >= this.lastLead) this.frac += 0.0625;
+      else if (lead < this.reserve && lead < this.lastLead) this.frac -= 0.0625;
+      // Past the ends the next batch moves to the neighbouring pair of levels (see `level`).
+      this.frac = Math.min(1.5, Math.max(-0.5, this.frac));
+    }
+    this.lastLead = lead;
+  }
+
+  /** Fills `splits[from..to)`. */
+  choose(splits: Uint8Array, from: number, to: number): void {
+    const f = Math.min(1, Math.max(0, this.frac));
+    for (let n = from; n < to; n++) {
+      this.acc += f;
+      const hi = this.acc >= 1;
+      if (hi) this.acc -= 1;
+      splits[n] = hi ? this.plan.hi : this.plan.lo;
+      this.sum += hi ? this.plan.hi : this.plan.lo;
+      this.count++;
+    }
+  }
+
+  /** Mean split of the updates so far (what `stats` reports). */
+  meanSplit(): number {
+    return this.count === 0 ? this.plan.lo + this.plan.frac : this.sum / this.count;
+  }
+
+  /** Where the next batch starts: the current share, carried across a level when it saturated. */
+  level(levels: number): number {
+    return Math.min(levels, Math.max(0, this.plan.lo + this.frac));
+  }
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -188,6 +266,7 @@ export function buildLowerInput(
   updates: readonly PlannedUpdate[],
   from: number,
   to: number,
+  splitOf: Uint8Array,
   split: SplitPlan,
   seen: Set<NodeKey>,
 ): LowerInput {
@@ -202,7 +281,7 @@ export function buildLowerInput(
     const u = updates[from + n];
     if (u === undefined) break;
     indices[n] = u.index;
-    splits[n] = splitOf(split, from + n);
+    splits[n] = splitOf[from + n] ?? split.lo;
     const inputs = accountLeafInputs(u.after);
     for (let j = 0; j < 4; j++) writeFr(view, n * LEAF_INPUT_BYTES + j * 32, inputs[j] ?? 0n);
     // With no level below the split the stage still reads the old leaf.
@@ -238,16 +317,20 @@ export function buildLowerInput(
 
 /**
  * Upper stage: consumes the lower stage's records in order (waiting for those not yet streamed) and
- * assembles `applyBatch`'s result. Cost per update: (levels − s) × 3 sibling reads; per step, the
- * hashes of its dirty ancestors above the split (the step's post-root).
+ * assembles `applyBatch`'s result; `splitOf[n]` is update n's split, set before `feed(n)` returns
+ * (`feed` runs before each update: the sealer posts the worker's next input part from it). Cost per
+ * update: (levels − s) × 3 sibling reads; per step, the hashes of its dirty ancestors above the
+ * split (the step's post-root).
  */
 export async function upperStage(
   state: StateReader,
   plan: BatchPlan,
   config: StfConfig,
   split: SplitPlan,
+  splitOf: Uint8Array,
   witness: boolean,
   stream: RecordStream,
+  feed: (n: number) => void = () => undefined,
 ): Promise<BatchResult> {
   const levels = treeLevels(config.treeDepth);
   const tree = new UpperTree(state, split.lo, levels);
@@ -262,9 +345,10 @@ export async function upperStage(
   for (const step of plan.steps) {
     const leafUpdates: LeafUpdateWitness[] = [];
     for (const u of step.updates) {
+      feed(n);
       if (n >= stream.received) await stream.waitFor(n);
       const rec = stream.get(n);
-      const s = splitOf(split, n);
+      const s = splitOf[n] ?? split.lo;
       let at = Math.floor(u.index / 4 ** s);
       if (witness) {
         const lower = s * SIBLINGS_PER_LEVEL * 32;
@@ -348,9 +432,12 @@ function assertOption(ok: boolean, message: string): void {
 
 export class ParallelSealer {
   private readonly worker: Worker;
-  private readonly splitLevel: number;
+  /** Where the next batch's split starts (steered batch to batch when adaptive). */
+  private splitLevel: number;
+  private readonly adaptive: boolean;
   private readonly chunkSize: number;
   private readonly firstPart: number;
+  private readonly partSize: number;
   private nextId = 0;
   private current: { id: number; stream: RecordStream } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -365,9 +452,12 @@ export class ParallelSealer {
     this.splitLevel = options.splitLevel ?? DEFAULT_SPLIT_LEVEL;
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.firstPart = options.firstPart ?? DEFAULT_FIRST_PART;
+    this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    this.adaptive = options.adaptive ?? true;
     assertOption(Number.isFinite(this.splitLevel) && this.splitLevel >= 0 && this.splitLevel <= 16, `splitLevel must be 0..16, got ${this.splitLevel}`);
     assertOption(Number.isInteger(this.chunkSize) && this.chunkSize >= 1 && this.chunkSize <= 1 << 16, `chunkSize must be 1..65536, got ${this.chunkSize}`);
     assertOption(Number.isInteger(this.firstPart) && this.firstPart >= 1, `firstPart must be a positive integer, got ${this.firstPart}`);
+    assertOption(Number.isInteger(this.partSize) && this.partSize >= 1, `partSize must be a positive integer, got ${this.partSize}`);
     this.worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
       workerData: { entry: new URL('./parallel-sealer-worker.ts', import.meta.url).href },
     });
@@ -388,8 +478,7 @@ export class ParallelSealer {
   private onReply(msg: SealerReply): void {
     const job = this.current;
     if (job === undefined || msg.id !== job.id) return;
-    if (msg.type === 'chunk') job.stream.push(msg.start, msg.count, msg.data);
-    else if (msg.type === 'done') job.stream.finish({ keys: msg.keys, values: msg.values, busyMs: msg.busyMs });
+    if (msg.type === 'done') job.stream.finish({ keys: msg.keys, values: msg.values, busyMs: msg.busyMs });
     else job.stream.fail(new ParallelSealerError('PARALLEL_SEALER_WORKER', `sealer worker: ${msg.message}`));
   }
 
@@ -425,29 +514,54 @@ export class ParallelSealer {
     const t0 = performance.now();
     // Throws exactly what applyBatch throws, before any thread is involved.
     const plan = planBatch(state, params, config, options.verified === undefined ? {} : { verified: options.verified }, verifySignature);
-    const split = splitPlan(this.splitLevel, treeLevels(config.treeDepth));
+    const levels = treeLevels(config.treeDepth);
+    const split = splitPlan(this.splitLevel, levels);
     const updates = plan.steps.flatMap((s) => s.updates);
     const t1 = performance.now();
-    let t2 = t1;
     const id = this.nextId++;
-    const stream = new RecordStream(recordLayout(split.lo, split.hi).bytes);
+    const stream = new RecordStream(recordLayout(split.lo, split.hi).bytes, updates.length);
     this.current = { id, stream };
     this.worker.ref();
     try {
-      this.post({ type: 'job', id, lo: split.lo, hi: split.hi, chunkSize: this.chunkSize });
-      // A small first part gets the worker hashing while the rest of the input is prepared.
+      const progress = stream.progress;
+      this.post({ type: 'job', id, lo: split.lo, hi: split.hi, chunkSize: this.chunkSize, progress, records: stream.records });
+      const control = new SplitController(split, this.adaptive, this.partSize);
+      const splitOf = new Uint8Array(updates.length);
       const seen = new Set<NodeKey>();
-      const first = Math.min(updates.length, this.firstPart);
-      for (const [from, to] of [[0, first], [first, updates.length]] as const) {
-        if (from === to) continue;
-        const input = buildLowerInput(state, updates, from, to, split, seen);
+      let posted = 0;
+      const postPart = (size: number): void => {
+        const to = Math.min(updates.length, posted + size);
+        control.choose(splitOf, posted, to);
+        const input = buildLowerInput(state, updates, posted, to, splitOf, split, seen);
         this.post({ type: 'input', id, ...input }, [input.indices.buffer, input.splits.buffer, input.leafInputs.buffer, input.snapKeys.buffer, input.snapValues.buffer]);
-      }
-      this.post({ type: 'end', id });
-      t2 = performance.now();
-      const result = await upperStage(state, plan, config, split, options.witness ?? true, stream);
+        posted = to;
+        if (posted === updates.length) this.post({ type: 'end', id });
+      };
+      // The worker starts on a small first part; later parts keep its queue one part deep, each
+      // with splits steered by how far it runs ahead of this thread.
+      postPart(this.firstPart);
+      if (posted < updates.length) postPart(this.partSize);
+      if (updates.length === 0) this.post({ type: 'end', id });
+      const feed = (n: number): void => {
+        if (posted === updates.length) return;
+        const done = Atomics.load(progress, 0);
+        if (posted - done >= this.partSize) return;
+        control.steer(done - n);
+        postPart(this.partSize);
+      };
+      const t2 = performance.now();
+      const result = await upperStage(state, plan, config, split, splitOf, options.witness ?? true, stream, feed);
       const totalMs = performance.now() - t0;
-      this.stats = { updates: updates.length, planMs: t1 - t0, prepareMs: t2 - t1, waitMs: stream.waitMs, workerMs: stream.done?.busyMs ?? 0, totalMs };
+      if (this.adaptive) this.splitLevel = control.level(levels);
+      this.stats = {
+        updates: updates.length,
+        planMs: t1 - t0,
+        prepareMs: t2 - t1,
+        waitMs: stream.waitMs,
+        workerMs: stream.done?.busyMs ?? 0,
+        totalMs,
+        splitLevel: control.meanSplit(),
+      };
       return result;
     } finally {
       this.current = undefined;

@@ -4,12 +4,11 @@ import { accountLeaf, type Account } from '../../src/core/account.ts';
 import { frToBytesLE } from '../../src/core/field.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { MAX_BALANCE } from '../../src/core/params.ts';
-import { SparseMerkleTree } from '../../src/core/smt.ts';
+import { SparseMerkleTree, treeLevels } from '../../src/core/smt.ts';
 import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch, BatchError, createStfConfig, planBatch, type ApplyBatchParameters, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
 import type { L1Op, L2Tx } from '../../src/core/tx.ts';
-import { ParallelSealer, ParallelSealerError } from '../../src/node/parallel-sealer.ts';
-import type { SealerReply } from '../../src/node/parallel-sealer-lower.ts';
+import { ParallelSealer, ParallelSealerError, SplitController, splitPlan } from '../../src/node/parallel-sealer.ts';
 import { DOMAIN, replayStep, signTx, user } from '../support/rollup.ts';
 
 const DEEP = createStfConfig({ domain: DOMAIN, treeDepth: 32, exitTreeDepth: 8, maxL1Ops: 16, maxL2Txs: 56 });
@@ -108,14 +107,21 @@ async function compareRounds(config: StfConfig, accounts: number, splitLevels: r
   for (const splitLevel of splitLevels) {
     const state = genesis(config, accounts);
     const r = rng(seed + splitLevel * 1000);
-    // Tiny chunks and first part: records and inputs cross many message boundaries.
-    const sealer = new ParallelSealer({ splitLevel, chunkSize: 5, firstPart: 3 });
+    // Tiny chunks and parts: records and inputs cross many boundaries, and the adaptive split (on
+    // every other level) is steered many times per batch, so updates get arbitrary lo/hi patterns.
+    const adaptive = splitLevels.indexOf(splitLevel) % 2 === 0;
+    const sealer = new ParallelSealer({ splitLevel, adaptive, chunkSize: 5, firstPart: 3, partSize: 4 });
     try {
       for (let round = 0; round < rounds; round++) {
         const { params, verified } = randomBatch(state, config, r);
         const expected = applyBatch(state, params, config, { verified });
         const got = await sealer.seal(state, params, config, { verified });
         assert.deepStrictEqual(got, expected, `split ${splitLevel}, round ${round}`);
+        if (!adaptive) {
+          const { lo, frac } = splitPlan(splitLevel, treeLevels(config.treeDepth));
+          const mean = sealer.stats?.splitLevel ?? Number.NaN;
+          assert.ok(Math.abs(mean - lo - frac) < 0.05, `fixed split ${splitLevel}: mean ${mean}`);
+        }
         const kinds = new Set(expected.l2Receipts.map((x) => x.status));
         assert.ok(kinds.has('included'), 'batch includes transactions');
         const lean = await sealer.seal(state, params, config, { verified, witness: false });
@@ -217,18 +223,21 @@ test('a worker that dies mid-batch fails that batch with a typed error instead o
   const sealer = new ParallelSealer({ chunkSize: 1 });
   const { params, verified } = randomBatch(state, DEEP, rng(21));
   // Deterministic crash point: the job's 'end' is held back, so the worker can never finish the batch,
-  // and it is killed once its first record arrives (it was hashing). The kill simulates a crash (out
-  // of memory, a native fault): the worker is gone without replying.
+  // and it is killed once it has published records (it was hashing). The kill simulates a crash
+  // (out of memory, a native fault): the worker is gone without replying.
   const worker = sealer['worker'];
   const post = sealer['post'].bind(sealer);
   let killed: Promise<number> | undefined;
-  let recordsBeforeKill = -1;
+  let recordsBeforeKill = 0;
   sealer['post'] = (msg, transfer) => {
     if (msg.type !== 'end') return post(msg, transfer);
-    worker.once('message', (reply: SealerReply) => {
-      recordsBeforeKill = reply.type === 'chunk' ? reply.start + reply.count : -1;
-      killed = worker.terminate();
-    });
+    const progress = sealer['current']?.stream.progress;
+    const kill = (): void => {
+      recordsBeforeKill = progress === undefined ? 0 : Atomics.load(progress, 0);
+      if (recordsBeforeKill === 0) setTimeout(kill, 1);
+      else killed = worker.terminate();
+    };
+    kill();
   };
   const sealing = sealer.seal(state, params, DEEP, { verified });
   await assert.rejects(sealing, (e: unknown) => e instanceof ParallelSealerError && e.code === 'PARALLEL_SEALER_WORKER');
@@ -241,8 +250,36 @@ test('a worker that dies mid-batch fails that batch with a typed error instead o
   assert.equal(await sealer.close(), await killed, 'close is idempotent');
 });
 
+test('the split controller moves work to the thread that is ahead, evenly spaced, and carries it over', () => {
+  const split = splitPlan(5.25, 16);
+  assert.deepEqual(split, { lo: 5, hi: 6, frac: 0.25 });
+  const c = new SplitController(split, true, 100);
+  const splits = new Uint8Array(8);
+  c.choose(splits, 0, 8);
+  assert.deepEqual([...splits], [5, 5, 5, 6, 5, 5, 5, 6], 'a quarter of the updates at hi, spaced evenly');
+  c.steer(150); // the first call only records a baseline
+  assert.equal(c.frac, 0.25);
+  c.steer(200); // the worker is ahead and gaining: it gets more
+  assert.equal(c.frac, 0.3125);
+  c.steer(120); // ahead but losing ground: hold
+  assert.equal(c.frac, 0.3125);
+  c.steer(0); // this thread starved: the worker gets less
+  assert.equal(c.frac, 0.1875);
+  for (let i = 0; i < 20; i++) c.steer(0);
+  assert.equal(c.frac, -0.5, 'bounded');
+  assert.equal(c.level(16), 4.5, 'the next batch starts a level lower');
+  c.choose(splits, 0, 8);
+  assert.deepEqual([...splits], new Array(8).fill(5), 'within a batch the share is clamped to 0..1');
+  const fixed = new SplitController(split, false, 100);
+  fixed.steer(500);
+  fixed.steer(900);
+  assert.equal(fixed.frac, 0.25, 'not adaptive: never steered');
+  assert.deepEqual(splitPlan(16, 16), { lo: 16, hi: 16, frac: 0 });
+});
+
 test('options are validated', () => {
   assert.throws(() => new ParallelSealer({ splitLevel: 17 }), (e: unknown) => e instanceof ParallelSealerError && e.code === 'PARALLEL_SEALER_CONFIG');
   assert.throws(() => new ParallelSealer({ chunkSize: 0 }), ParallelSealerError);
   assert.throws(() => new ParallelSealer({ firstPart: 1.5 }), ParallelSealerError);
+  assert.throws(() => new ParallelSealer({ partSize: 0 }), ParallelSealerError);
 });
