@@ -6,7 +6,9 @@
  * - proving time (witness, snarkjs prove) for the chain circuit at 2^12 and 2^15, and for the batch
  *   circuit's `test` set (first committed test vector) and `devnet` set (a full batch) when they are
  *   compiled (`npm run build:circuits`), else skipped with a note on stderr;
- * - gas of the generated verifier (one public input) on the devnet L1, and its deployment.
+ * - gas of the generated verifier (one public input) on the devnet L1, and its deployment;
+ * - `npm run bench:large` (runLarge): setup and proving of the 8-slot depth32-tx8 batch circuit
+ *   (≈ 250k constraints, 2^18), compiled on first use (minutes).
  * Setups run with `force` into a temporary cache, so the figures are first-time costs.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -207,5 +209,16 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
   out.push(...(await batchTestCircuit(quick ? 2 : 5)));
   if (!quick) out.push(...(await batchDevnetCircuit(3)));
   out.push(...(await verifierGas()));
+  return out;
+}
+
+/** `npm run bench:large`: setup (first-time, forced) and proving of a full depth32-tx8 batch. */
+export async function runLarge({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
+  const { ensureCircuit } = await import('../scripts/build-circuits.ts');
+  const { fullBatchInput } = await import('./circuit.bench.ts');
+  const circuit = await ensureCircuit('depth32-tx8', { log });
+  const out: BenchResult[] = [];
+  if (!quick) out.push(...(await setupSteps('depth32-tx8', circuit.r1csPath, 1)));
+  out.push(...(await provingTime('batch-depth32-tx8', circuit.r1csPath, circuit.wasmPath, fullBatchInput('depth32-tx8'), quick ? 1 : 3)));
   return out;
 }

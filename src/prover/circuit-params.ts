@@ -28,6 +28,8 @@ export type CircuitParams = {
  *   between consecutive L1 slots and fee entries (≤ 2^15 constraints as well).
  * - `depth32-tx1`: devnet with one L2 slot; `devnet` minus this is the cost of one transfer at
  *   depth 32 (bench/circuit.bench.ts). `depth32-l1x2`: devnet with two L1 slots, for the L1-op cost.
+ * - `depth32-tx8`: devnet with eight L2 slots (≈ 250k constraints, < 2^18): the larger batch whose
+ *   setup (≈ 8 min on the loaded 2-core box) and proving are timed by `npm run bench:large` only.
  */
 export const CIRCUIT_SETS = {
   test: { levels: 2, exitLevels: 2, maxL1Ops: 1, maxL2Txs: 2, maxFeeTokens: 1 },
@@ -35,6 +37,7 @@ export const CIRCUIT_SETS = {
   devnet: { levels: 16, exitLevels: 8, maxL1Ops: 1, maxL2Txs: 2, maxFeeTokens: 1 },
   'depth32-tx1': { levels: 16, exitLevels: 8, maxL1Ops: 1, maxL2Txs: 1, maxFeeTokens: 1 },
   'depth32-l1x2': { levels: 16, exitLevels: 8, maxL1Ops: 2, maxL2Txs: 2, maxFeeTokens: 1 },
+  'depth32-tx8': { levels: 16, exitLevels: 8, maxL1Ops: 1, maxL2Txs: 8, maxFeeTokens: 1 },
 } as const satisfies Record<string, CircuitParams>;
 
 export type CircuitSetName = keyof typeof CIRCUIT_SETS;
