@@ -61,6 +61,8 @@ export type NodeOptions = {
 export type NodeStatus = {
   readonly chainId: number;
   readonly rollup: Address;
+  readonly deployBlock: Hex;
+  readonly domain: Hex;
   readonly batchNum: number;
   readonly lastFinal: number;
   readonly proverBatchNum: number | null;
@@ -154,6 +156,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
           try {
             busy = await body();
           } catch (err) {
+            if (stopped) break;
             errors++;
             log(`${name}-error`, { error: err instanceof Error ? err.message : String(err), code: err instanceof RampartError ? err.code : undefined });
           }
@@ -242,6 +245,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const status = (): NodeStatus => ({
     chainId,
     rollup: opts.rollup,
+    deployBlock: toHexQ(opts.deployBlock),
+    domain: toHex32(domain),
     batchNum: state.batchNum,
     lastFinal,
     proverBatchNum: proverState?.batchNum ?? null,
