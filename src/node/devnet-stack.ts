@@ -58,34 +58,58 @@ export type DevnetStack = {
   readonly stop: () => Promise<void>;
 };
 
+export type DevnetDeployment = {
+  readonly rollup: Address;
+  readonly deployBlock: bigint;
+  readonly token: Address;
+  readonly verifier: Address;
+  readonly wasmPath: string;
+  readonly zkeyPath: string;
+  readonly roles: { readonly deployer: DevnetAccount; readonly sequencer: DevnetAccount; readonly prover: DevnetAccount };
+  /** The remaining funded accounts, for users. */
+  readonly users: readonly DevnetAccount[];
+};
+
+/**
+ * Compiles and sets up the circuit set (cached), then deploys verifier, Poseidon contracts, Rollup and
+ * a registered test ERC-20 on `devnet`, whose first three accounts become deployer, sequencer, prover.
+ */
+export async function deployDevnetRollup(devnet: Devnet, circuitName: CircuitSetName, opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory } = {}): Promise<DevnetDeployment> {
+  const log = opts.log ?? (() => {});
+  const params = CIRCUIT_SETS[circuitName];
+  log('devnet-circuit', { circuit: circuitName });
+  const circuit = await ensureCircuit(circuitName, { log: (line) => log('circuit', { line }) });
+  const setup = await setupCircuit({ r1csPath: circuit.r1csPath, circuit: circuitName }, { log: (line) => log('setup', { line }), ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
+  const [deployer, sequencer, prover, ...users] = devnet.accounts;
+  if (deployer === undefined || sequencer === undefined || prover === undefined) throw new Error('the devnet needs at least three funded accounts');
+  const l1 = await createL1Clients({ url: devnet.url, privateKey: deployer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  const verifier = await deployVerifier(l1, await loadVerifierArtifact(setup.verifierSourcePath));
+  const d = await deployRollup(l1, {
+    verifier: verifier.address,
+    sequencer: sequencer.address,
+    governance: deployer.address,
+    treeDepth: 2 * params.levels,
+    exitTreeDepth: 2 * params.exitLevels,
+    maxL1Ops: params.maxL1Ops,
+    maxFeeTokens: params.maxFeeTokens,
+    maxL2Txs: params.maxL2Txs,
+  });
+  const token = (await deployTestToken(l1)).address;
+  await registerToken(l1, d.rollup, token);
+  log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });
+  return { rollup: d.rollup, deployBlock: d.deployBlock, token, verifier: verifier.address, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, roles: { deployer, sequencer, prover }, users };
+}
+
 export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {
   const opts: DevnetStackOptions = { ...defaultDevnetStackOptions, ...options };
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[opts.circuit];
-  log('devnet-circuit', { circuit: opts.circuit });
-  const circuit = await ensureCircuit(opts.circuit, { log: (line) => log('circuit', { line }) });
-  const setup = await setupCircuit({ r1csPath: circuit.r1csPath, circuit: opts.circuit }, { log: (line) => log('setup', { line }), ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
   const devnet = await startDevnet({ accounts: 3 + opts.userAccounts, port: opts.l1Port });
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
   let node: RampartNode | undefined;
   try {
-    const [deployer, sequencer, prover, ...users] = devnet.accounts as [DevnetAccount, DevnetAccount, DevnetAccount, ...DevnetAccount[]];
-    const l1 = await createL1Clients({ url: devnet.url, privateKey: deployer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
-    const verifier = await deployVerifier(l1, await loadVerifierArtifact(setup.verifierSourcePath));
-    const d = await deployRollup(l1, {
-      verifier: verifier.address,
-      sequencer: sequencer.address,
-      governance: deployer.address,
-      treeDepth: 2 * params.levels,
-      exitTreeDepth: 2 * params.exitLevels,
-      maxL1Ops: params.maxL1Ops,
-      maxFeeTokens: params.maxFeeTokens,
-      maxL2Txs: params.maxL2Txs,
-    });
-    const token = (await deployTestToken(l1)).address;
-    await registerToken(l1, d.rollup, token);
-    log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });
+    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
     node = await startNode({
       l1Url: devnet.url,
       chainId: devnet.chainId,
@@ -96,8 +120,8 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       confirmations: opts.node?.confirmations ?? 1,
       pollMs: opts.pollMs,
       rpc: { host: '127.0.0.1', port: opts.rpcPort },
-      sequencer: { privateKey: sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
-      prover: { privateKey: prover.privateKey, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, threads: 1 },
+      sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
+      prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 },
       log,
     });
     const started = node;
@@ -109,11 +133,11 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       chainId: devnet.chainId,
       rollup: d.rollup,
       deployBlock: d.deployBlock,
-      token,
-      accounts: users,
-      roles: { deployer, sequencer, prover },
-      wasmPath: circuit.wasmPath,
-      zkeyPath: setup.zkeyPath,
+      token: d.token,
+      accounts: d.users,
+      roles: d.roles,
+      wasmPath: d.wasmPath,
+      zkeyPath: d.zkeyPath,
       dataDir,
       stop: async () => {
         await started.stop();

@@ -92,6 +92,7 @@ export class ProverService {
       return { kind: 'skipped', batchNum };
     }
     const { input: circuitInput, commitment } = batchWitnessFromResult({ params, config, state: replica, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start: posted.l1Start });
+    this.log('proving', { batchNum });
     const proof = await this.deps.prover.prove(circuitInput);
     if (proof.publicSignals[0] !== commitment.inputHash) {
       throw new ProverServiceError('PROVER_PUBLIC_INPUT', `batch ${batchNum}: the proof's public input is not the batch's input hash`);
