@@ -80,8 +80,15 @@ export class Mempool {
     // decides with exactly the state this transaction will meet when sealed.
     const pending = mine.map((e) => e.tx);
     const verified = [...pending.map(() => true), signatureValid];
-    const receipts = ingestTransactions(state, { l1Ops: [], l2Txs: [...pending, tx], feeTable }, config, { verified }).l2Receipts;
+    // An account's pending transactions may span several batches: admission checks the rules, not
+    // one batch's capacity (the sealer fills batches up to maxL2Txs).
+    const slots = 2 ** config.exitTreeDepth - config.maxL1Ops;
+    const roomy = { ...config, maxL2Txs: Math.min(slots, Math.max(config.maxL2Txs, pending.length + 1)) };
+    const receipts = ingestTransactions(state, { l1Ops: [], l2Txs: [...pending, tx], feeTable }, roomy, { verified }).l2Receipts;
     const last = receipts[receipts.length - 1];
+    if (last?.status === 'rejected' && last.reason === 'batch-full') {
+      throw new MempoolError('MEMPOOL_ACCOUNT_FULL', `account ${tx.from} has as many pending transactions as a batch layout can check at once; try again later`);
+    }
     if (last === undefined || last.status !== 'included') {
       const reason = last?.status === 'rejected' ? last.reason : 'malformed';
       throw new MempoolError('TX_REJECTED', `transaction rejected: ${reason}`, reason);

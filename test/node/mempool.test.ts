@@ -64,3 +64,13 @@ test('limits give back-pressure with typed errors; stale transactions are droppe
   assert.equal(pool.size, 2);
   assert.throws(() => new Mempool({ maxPending: 0, maxPerAccount: 1, maxAgeMs: 1 }, { now: () => 0 }), /positive integer/);
 });
+
+test("an account's pending transactions may span several batches (admission ignores one batch's capacity)", () => {
+  const small = { ...CONFIG, maxL2Txs: 2 };
+  const pool = new Mempool(defaultMempoolOptions, { now: () => 0 });
+  const state = setup();
+  for (let n = 0; n < 5; n++) pool.add(t(0, 1, 2, 1n, n), true, state, small, []);
+  assert.equal(pool.pendingFor(1).length, 5);
+  const r = applyBatch(state, { l1Ops: [], l2Txs: pool.peek(small.maxL2Txs), feeTable: [] }, small);
+  assert.equal(r.included.length, 2, 'the sealer still fills a batch only up to its capacity');
+});
