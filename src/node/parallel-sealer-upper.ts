@@ -51,7 +51,11 @@ export class UpperTree {
     return value;
   }
 
-  /** Sets a node computed below (level >= lo) and marks its ancestors dirty. */
+  /**
+   * Sets a node computed below (level >= lo) and marks its ancestors dirty. A dirty node's parent is
+   * always dirty (a rehash cleans a node's dirty descendants before the node), so the walk stops at
+   * the first dirty ancestor: within a step the path's top is usually dirty already.
+   */
   setDeferred(level: number, index: number, value: Uint8Array): void {
     this.nodes[level]?.set(index, value);
     this.written[level]?.add(index);
@@ -59,7 +63,9 @@ export class UpperTree {
     let i = index;
     for (let k = level + 1; k <= this.levels; k++) {
       i = Math.floor(i / 4);
-      this.dirty[k]?.add(i);
+      const dirty = this.dirty[k];
+      if (dirty === undefined || dirty.has(i)) break;
+      dirty.add(i);
     }
   }
 

@@ -245,15 +245,18 @@ function writeFr(view: DataView, offset: number, x: bigint): void {
   view.setBigUint64(offset + 24, x >> 192n, true);
 }
 
-/** 32 LE bytes the Poseidon engine produced (canonical by construction) into an Fr. */
-function readFr(bytes: Uint8Array, offset: number): Fr {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, 32);
+/** 32 LE bytes at `offset` of `view` (canonical by construction: the engine wrote them) into an Fr. */
+function frAt(view: DataView, offset: number): Fr {
   return (
-    view.getBigUint64(0, true) |
-    (view.getBigUint64(8, true) << 64n) |
-    (view.getBigUint64(16, true) << 128n) |
-    (view.getBigUint64(24, true) << 192n)
+    view.getBigUint64(offset, true) |
+    (view.getBigUint64(offset + 8, true) << 64n) |
+    (view.getBigUint64(offset + 16, true) << 128n) |
+    (view.getBigUint64(offset + 24, true) << 192n)
   );
+}
+
+function readFr(bytes: Uint8Array, offset: number): Fr {
+  return frAt(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
 }
 
 /**
@@ -338,6 +341,8 @@ export async function upperStage(
   const layout = recordLayout(split.lo, split.hi);
   const proofBytes = levels * SIBLINGS_PER_LEVEL * 32;
   const oldRoot = readFr(tree.root(), 0);
+  // One view over every record: no per-read DataView.
+  const records = new DataView(stream.records.buffer, stream.records.byteOffset, stream.records.byteLength);
   let root = oldRoot;
   const steps: StepWitness[] = [];
   const exits: Exit[] = [];
@@ -359,8 +364,8 @@ export async function upperStage(
           index: u.index,
           before: u.before,
           after: u.after,
-          oldLeaf: readFr(rec, layout.oldLeaf),
-          newLeaf: readFr(rec, layout.newLeaf),
+          oldLeaf: frAt(records, n * layout.bytes + layout.oldLeaf),
+          newLeaf: frAt(records, n * layout.bytes + layout.newLeaf),
           siblings,
         });
       }
@@ -425,6 +430,17 @@ export async function upperStage(
     changes: { nodes, accounts: plan.accounts, nextIndex: plan.newNextIndex },
   };
 }
+
+/**
+ * What a sequencer needs to seal a batch: `applyBatch`, asynchronous (`ParallelSealer.seal` and
+ * `(…args) => Promise.resolve(applyBatch(…args))` both fit).
+ */
+export type SealBatch = (
+  state: StateReader,
+  params: ApplyBatchParameters,
+  config: StfConfig,
+  options?: ApplyBatchOptions,
+) => Promise<BatchResult>;
 
 function assertOption(ok: boolean, message: string): void {
   if (!ok) throw new ParallelSealerError('PARALLEL_SEALER_CONFIG', message);
@@ -569,6 +585,9 @@ export class ParallelSealer {
     }
   }
 
+  /** `seal` as a plain function, for a sequencer's dependencies (`SealBatch`). */
+  readonly sealBatch: SealBatch = (state, params, config, options) => this.seal(state, params, config, options);
+
   /**
    * Stops the worker once queued batches are sealed; resolves with its exit code (0: it left its
    * event loop on its own).
@@ -583,4 +602,9 @@ export class ParallelSealer {
     }
     return this.exited;
   }
+}
+
+/** Starts a sealer (its worker thread); `close()` it when the node stops. */
+export function createParallelSealer(options: ParallelSealerOptions = {}): ParallelSealer {
+  return new ParallelSealer(options);
 }

@@ -8,7 +8,7 @@ import { SparseMerkleTree, treeLevels } from '../../src/core/smt.ts';
 import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch, BatchError, createStfConfig, planBatch, type ApplyBatchParameters, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
 import type { L1Op, L2Tx } from '../../src/core/tx.ts';
-import { ParallelSealer, ParallelSealerError, SplitController, splitPlan } from '../../src/node/parallel-sealer.ts';
+import { createParallelSealer, ParallelSealer, ParallelSealerError, SplitController, splitPlan, type SealBatch } from '../../src/node/parallel-sealer.ts';
 import { DOMAIN, replayStep, signTx, user } from '../support/rollup.ts';
 
 const DEEP = createStfConfig({ domain: DOMAIN, treeDepth: 32, exitTreeDepth: 8, maxL1Ops: 16, maxL2Txs: 56 });
@@ -192,9 +192,11 @@ test('with real signatures (no verdicts given) the sealer checks them exactly as
   const expected = applyBatch(state, params, SMALL);
   assert.deepEqual(expected.l2Receipts.map((x) => x.status), ['included', 'rejected', 'included']);
   for (const step of expected.witness) replayStep(step, SMALL.treeDepth, SMALL.exitTreeDepth);
-  const sealer = new ParallelSealer({ splitLevel: 2 });
+  const sealer = createParallelSealer({ splitLevel: 2 });
   try {
     assert.deepStrictEqual(await sealer.seal(state, params, SMALL), expected);
+    const seal: SealBatch = sealer.sealBatch;
+    assert.deepStrictEqual(await seal(state, params, SMALL), expected, 'as a plain SealBatch function');
   } finally {
     await sealer.close();
   }
