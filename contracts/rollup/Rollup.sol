@@ -352,7 +352,7 @@ contract Rollup is ReentrancyGuard {
         if (d.length != o + 4 + txCount * RECORD_BYTES) revert MalformedBatchData("length");
     }
 
-    /// @dev f = Σ e_j z^j over the fixed element layout (docs/PROTOCOL.md §8); ≈ 50 gas per element.
+    /// @dev f = Σ e_j z^j over the fixed element layout (docs/PROTOCOL.md §8).
     function _fingerprint(uint256 z, bytes calldata l1Ops, uint256 l1Count, bytes calldata d) internal view returns (uint256 f) {
         uint256 zp = 1;
         for (uint256 i = 0; i < l1Count; i++) {
@@ -380,11 +380,18 @@ contract Rollup is ReentrancyGuard {
             zp = mulmod(zp, z, P);
         }
         uint256 base = 3 + feeCount * FEE_ENTRY_BYTES + 4;
-        uint256 n = (d.length - base) / RECORD_BYTES;
-        for (uint256 j = 0; j < n; j++) {
-            uint256 o = base + j * RECORD_BYTES;
-            f = addmod(f, mulmod(uint256(uint96(bytes12(d[o:o + RECORD_BYTES]))), zp, P), P);
-            zp = mulmod(zp, z, P);
+        // The records: the hot loop (one per transfer). _checkBatchData fixed d.length = base + n·12,
+        // so every 32-byte calldataload below starts inside d; its top 12 bytes are the record (bytes
+        // past the end of calldata read as zero and are shifted away). ≈ 60 gas per record instead of
+        // ≈ 650 with checked slices.
+        assembly {
+            let p := P
+            let o := add(d.offset, base)
+            let end := add(d.offset, d.length)
+            for {} lt(o, end) { o := add(o, 12) } {
+                f := addmod(f, mulmod(shr(160, calldataload(o)), zp, p), p)
+                zp := mulmod(zp, z, p)
+            }
         }
     }
 

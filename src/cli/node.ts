@@ -47,7 +47,7 @@ export const nodeConfigSchema = z
       })
       .strict()
       .optional(),
-    prover: z.object({ key: keySource, wasmPath: z.string().min(1), zkeyPath: z.string().min(1), threads: posInt.max(64).default(1) }).strict().optional(),
+    prover: z.object({ key: keySource, wasmPath: z.string().min(1), zkeyPath: z.string().min(1), threads: posInt.max(64).default(1), sourceRpc: z.string().url().optional() }).strict().optional(),
   })
   .strict();
 
@@ -112,7 +112,15 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
         }),
     ...(c.prover === undefined
       ? {}
-      : { prover: { privateKey: readKey(c.prover.key, base), wasmPath: resolve(base, c.prover.wasmPath), zkeyPath: resolve(base, c.prover.zkeyPath), threads: c.prover.threads } }),
+      : {
+          prover: {
+            privateKey: readKey(c.prover.key, base),
+            wasmPath: resolve(base, c.prover.wasmPath),
+            zkeyPath: resolve(base, c.prover.zkeyPath),
+            threads: c.prover.threads,
+            ...(c.prover.sourceRpc === undefined ? {} : { sourceRpc: c.prover.sourceRpc }),
+          },
+        }),
     log,
   };
 }
@@ -170,10 +178,18 @@ export function registerNodeCommands(program: Command): void {
         emit({ event: 'ready', l1Url: stack.l1Url, rpcUrl: stack.rpcUrl, chainId: stack.chainId, rollup: stack.rollup, token: stack.token, deployBlock: stack.deployBlock, users: stack.accounts.map((a) => a.address) });
         let stopping = false;
         const demo = o.demo === true ? runDemoTraffic(stack, { stopped: () => stopping, log: (event, fields) => emit({ t: new Date().toISOString(), event, ...fields }) }) : undefined;
+        // Live status: a line whenever something moved, and at least every 30 s.
+        let lastLine = '';
+        let lastAt = 0;
         const ticker = setInterval(() => {
           const s = stack.node.status();
-          emit({ event: 'status', batch: s.batchNum, final: s.lastFinal, proving: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors });
-        }, 3_000);
+          const view = { batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors };
+          const line = JSON.stringify(view);
+          if (line === lastLine && Date.now() - lastAt < 30_000) return;
+          lastLine = line;
+          lastAt = Date.now();
+          emit({ event: 'status', ...view });
+        }, 1_000);
         await untilSignal();
         stopping = true;
         clearInterval(ticker);

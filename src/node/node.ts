@@ -23,6 +23,7 @@ import { createProver, type Prover } from '../prover/prover.ts';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
 import { lastProvenOnL1 } from './follow.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
+import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
 import { createRpcServer, type Json, type RpcBackend, type RpcServer } from './rpc-server.ts';
 import { Sequencer } from './sequencer.ts';
@@ -54,6 +55,8 @@ export type NodeOptions = {
     readonly wasmPath: string;
     readonly zkeyPath: string;
     readonly threads?: number;
+    /** The sequencer's JSON-RPC, when this node is not the sequencer (signed transactions come from there). */
+    readonly sourceRpc?: string;
   };
   readonly log?: NodeLog;
 };
@@ -134,7 +137,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     roles.push('prover');
     proverState = StateDb.open({ path: join(opts.dataDir, 'prover'), treeDepth: config.treeDepth });
     prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
-    const source: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
+    const local: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
+    const source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
     proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, confirmations: opts.confirmations, log });
   }
 
@@ -229,6 +233,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       const rec = state.getBatch(n);
       return rec === undefined ? null : batchJson(rec, lastFinal);
     },
+    getBatchInput: (n) => (state.getBatch(n) ?? null) as unknown as Json,
     getExitProof: (n, slot) => {
       const rec = state.getBatch(n);
       const exit = rec?.exits.find((e) => e.slot === slot);

@@ -35,6 +35,8 @@ export type RpcBackend = {
   readonly findAccounts: (filter: { readonly l1Address?: bigint | undefined; readonly publicKey?: readonly [bigint, bigint] | undefined; readonly tokenId?: number | undefined }) => number[];
   readonly getTransaction: (hash: string) => Json;
   readonly getBatch: (batchNum: number) => Json;
+  /** A batch's full record with its signed transactions (what a prover elsewhere needs), or null. */
+  readonly getBatchInput?: (batchNum: number) => Json;
   readonly getExitProof: (batchNum: number, slot: number) => Json;
   readonly status: () => Json;
 };
@@ -95,6 +97,11 @@ async function dispatch(backend: RpcBackend, method: string, params: unknown): P
       return backend.getTransaction(parse(txStatusParams, params)[0]);
     case 'rampart_getBatch':
       return backend.getBatch(parse(batchParams, params)[0]);
+    case 'rampart_getBatchInput': {
+      const [n] = parse(batchParams, params);
+      if (backend.getBatchInput === undefined) throw new RpcFailure({ code: -32601, message: 'method not found: rampart_getBatchInput' });
+      return backend.getBatchInput(n);
+    }
     case 'rampart_getExitProof': {
       const [batchNum, slot] = parse(exitProofParams, params);
       return backend.getExitProof(batchNum, slot);
