@@ -19,7 +19,7 @@
  *   0..s-1 used, as in a proof) | new nodes at levels lo..hi (lo..s used).
  */
 import { emptySubtree, nodeKey, SIBLINGS_PER_LEVEL } from '../core/smt.ts';
-import { poseidonLE } from '../core/poseidon.ts';
+import { poseidon4Engine } from '../core/poseidon.ts';
 
 export const LEAF_INPUT_BYTES = 4 * 32;
 const TWO32 = 2 ** 32;
@@ -77,7 +77,7 @@ export class LowerStage {
   /** Per level below hi: indices this stage wrote (below lo: the batch's `changes` there). */
   private readonly written: Set<number>[] = [];
   private readonly empty: Uint8Array[] = [];
-  private readonly children = new Uint8Array(128);
+  private readonly engine = poseidon4Engine();
   readonly layout: RecordLayout;
 
   constructor(readonly lo: number, readonly hi: number) {
@@ -120,13 +120,16 @@ export class LowerStage {
   run(input: LowerInput, start: number, end: number, out: Uint8Array): void {
     const { indices, splits, leafInputs } = input;
     const { oldLeaf, newLeaf, siblings, nodes, bytes } = this.layout;
-    const children = this.children;
+    // Inputs go straight into the engine's memory; each result is copied out once (it is kept).
+    const { mem, input: at, output, hash } = this.engine;
     for (let u = start; u < end; u++) {
       const o = (u - start) * bytes;
       const split = splits[u] ?? this.lo;
       let i = indices[u] ?? 0;
       out.set(this.node(0, i), o + oldLeaf);
-      let cur = poseidonLE(leafInputs.subarray(u * LEAF_INPUT_BYTES, (u + 1) * LEAF_INPUT_BYTES), 4);
+      mem.set(leafInputs.subarray(u * LEAF_INPUT_BYTES, (u + 1) * LEAF_INPUT_BYTES), at);
+      hash();
+      let cur = mem.slice(output, output + 32);
       out.set(cur, o + newLeaf);
       this.write(0, i, cur);
       if (this.lo === 0) out.set(cur, o + nodes);
@@ -136,15 +139,16 @@ export class LowerStage {
         const first = i - p;
         for (let c = 0; c < 4; c++) {
           if (c === p) {
-            children.set(cur, c * 32);
+            mem.set(cur, at + c * 32);
             continue;
           }
           const sib = this.node(k, first + c);
-          children.set(sib, c * 32);
+          mem.set(sib, at + c * 32);
           out.set(sib, s);
           s += 32;
         }
-        cur = poseidonLE(children, 4);
+        hash();
+        cur = mem.slice(output, output + 32);
         i = (i - p) / 4;
         if (k + 1 < this.hi) this.write(k + 1, i, cur);
         if (k + 1 >= this.lo) out.set(cur, o + nodes + (k + 1 - this.lo) * 32);

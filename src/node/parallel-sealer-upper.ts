@@ -7,7 +7,7 @@
  * keyed by level·2^32 + index, base reads cached, and no buffer allocated per hash.
  */
 import { emptySubtree, nodeKey, type NodeKey, type NodeReader } from '../core/smt.ts';
-import { poseidonLE } from '../core/poseidon.ts';
+import { poseidon4Engine } from '../core/poseidon.ts';
 
 export class UpperTree {
   /** Per level: index -> value (base reads cached, writes, resolved dirty nodes). */
@@ -15,8 +15,7 @@ export class UpperTree {
   /** Per level: indices written or rehashed (the batch's `changes` at this level). */
   private readonly written: Set<number>[] = [];
   private readonly dirty: Set<number>[] = [];
-  /** One hash-input buffer per level: a rehash recurses into lower levels before it hashes. */
-  private readonly children: Uint8Array[] = [];
+  private readonly engine = poseidon4Engine();
   private readonly empty: Uint8Array[] = [];
 
   constructor(private readonly base: NodeReader, readonly lo: number, readonly levels: number) {
@@ -24,7 +23,6 @@ export class UpperTree {
       this.nodes.push(new Map());
       this.written.push(new Set());
       this.dirty.push(new Set());
-      this.children.push(new Uint8Array(128));
       this.empty.push(emptySubtree(k));
     }
   }
@@ -42,9 +40,18 @@ export class UpperTree {
 
   /** One 4-input Poseidon over the (recursively resolved) children. */
   private rehash(level: number, index: number): Uint8Array {
-    const children = this.children[level] ?? new Uint8Array(128);
-    for (let c = 0; c < 4; c++) children.set(this.node(level - 1, index * 4 + c), c * 32);
-    const value = poseidonLE(children, 4);
+    // Children first (resolving one may rehash below, using the engine), then into its memory.
+    const c0 = this.node(level - 1, index * 4);
+    const c1 = this.node(level - 1, index * 4 + 1);
+    const c2 = this.node(level - 1, index * 4 + 2);
+    const c3 = this.node(level - 1, index * 4 + 3);
+    const { mem, input, output, hash } = this.engine;
+    mem.set(c0, input);
+    mem.set(c1, input + 32);
+    mem.set(c2, input + 64);
+    mem.set(c3, input + 96);
+    hash();
+    const value = mem.slice(output, output + 32);
     this.nodes[level]?.set(index, value);
     this.written[level]?.add(index);
     this.dirty[level]?.delete(index);
