@@ -59,6 +59,10 @@ contract Rollup is ReentrancyGuard {
         uint16 maxL1Ops;
         uint8 maxFeeTokens;
         uint32 maxL2Txs;
+        /// @dev Escape hatches (docs/PROTOCOL.md §11.1), seconds; 0 < forcedInclusion <= selfSequence <= exodus.
+        uint64 forcedInclusionDelay;
+        uint64 selfSequenceDelay;
+        uint64 exodusDelay;
     }
 
     struct CommitHeader {
@@ -97,6 +101,12 @@ contract Rollup is ReentrancyGuard {
     uint256 public immutable maxL2Txs;
     /// @notice Poseidon([TX_DOMAIN_TAG, chainid, address(this)]): what every L2 signature and proof binds.
     uint256 public immutable domainDigest;
+    /// @notice A batch that leaves a queue item older than this unconsumed while it has room for it reverts.
+    uint256 public immutable forcedInclusionDelay;
+    /// @notice After this long without progress anyone may commit (with a proof, see selfSequenceBatch).
+    uint256 public immutable selfSequenceDelay;
+    /// @notice After this long without finality for a waiting item or batch anyone may trigger exodus.
+    uint256 public immutable exodusDelay;
 
     address public sequencer;
     address public governance;
@@ -119,12 +129,26 @@ contract Rollup is ReentrancyGuard {
     /// @dev Bit (batchNum << exitTreeDepth | slot) set once that exit was paid.
     mapping(uint256 => uint256) internal withdrawnBits;
 
+    /// @notice Exodus mode: settlement stopped; accounts exit against `exodusRoot`, the state root of
+    /// batch `exodusBatch` (the last final batch when exodus was triggered).
+    bool public exodus;
+    uint256 public exodusBatch;
+    uint256 public exodusRoot;
+    /// @notice Queue items [exodusL1End, queue.length) were never consumed by a final batch: refundable.
+    uint64 public exodusL1End;
+    /// @notice accountIndex => exited in exodus; queueIndex => refunded in exodus.
+    mapping(uint256 => bool) public exodusExited;
+    mapping(uint256 => bool) public exodusRefunded;
+
     event TokenRegistered(uint32 indexed tokenId, address indexed token);
     event L1OpQueued(uint256 indexed queueIndex, bytes op);
     event BatchCommitted(uint256 indexed batchNum, uint256 newRoot, uint256 exitRoot, uint64 l1Start, uint16 l1Count, uint32 txCount, uint256 inputHash);
     event BatchProven(uint256 indexed batchNum, address indexed prover);
     event Withdrawn(uint256 indexed batchNum, uint256 indexed slot, address indexed to, uint32 tokenId, uint256 amount);
     event SequencerChanged(address sequencer);
+    event ExodusTriggered(uint256 indexed lastFinalBatch, uint256 stateRoot, uint64 l1End, address by);
+    event ExodusWithdrawn(uint256 indexed accountIndex, address indexed to, uint32 tokenId, uint256 amount);
+    event ExodusRefunded(uint256 indexed queueIndex, address indexed to, uint32 tokenId, uint256 amount);
 
     error NotSequencer();
     error NotGovernance();
@@ -149,9 +173,25 @@ contract Rollup is ReentrancyGuard {
     error AlreadyWithdrawn(uint256 batchNum, uint256 slot);
     error BadExitProof();
     error TransferFailed();
+    error L1OpOverdue(uint256 queueIndex);
+    error SelfSequencingClosed();
+    error UnprovenBatchPending(uint256 batchNum);
+    error Exodus();
+    error NotExodus();
+    error ExodusNotAllowed();
+    error AlreadyExited(uint256 accountIndex);
+    error BadAccountProof();
+    error OpAlreadyProcessed(uint256 queueIndex);
+    error AlreadyRefunded(uint256 queueIndex);
+    error NothingToRefund(uint256 queueIndex);
 
     modifier onlySequencer() {
         if (msg.sender != sequencer) revert NotSequencer();
+        _;
+    }
+
+    modifier notExodus() {
+        if (exodus) revert Exodus();
         _;
     }
 
@@ -160,6 +200,12 @@ contract Rollup is ReentrancyGuard {
         if (cfg.exitTreeDepth == 0 || cfg.exitTreeDepth > 32 || cfg.exitTreeDepth % 2 != 0) revert BadConfig("exitTreeDepth");
         if (cfg.maxL1Ops == 0 || uint256(cfg.maxL1Ops) + cfg.maxL2Txs > (uint256(1) << cfg.exitTreeDepth)) revert BadConfig("slots");
         if (cfg.maxFeeTokens > 8) revert BadConfig("maxFeeTokens");
+        if (cfg.forcedInclusionDelay == 0 || cfg.selfSequenceDelay < cfg.forcedInclusionDelay || cfg.exodusDelay < cfg.selfSequenceDelay) {
+            revert BadConfig("delays");
+        }
+        forcedInclusionDelay = cfg.forcedInclusionDelay;
+        selfSequenceDelay = cfg.selfSequenceDelay;
+        exodusDelay = cfg.exodusDelay;
         verifier = cfg.verifier;
         poseidon2 = cfg.poseidon2;
         poseidon3 = cfg.poseidon3;
@@ -215,27 +261,27 @@ contract Rollup is ReentrancyGuard {
     // L1 operations (the queue)
 
     /// @notice Deposit into a new L2 account owned by msg.sender, controlled by Baby Jubjub key (ax, ay).
-    function createAccount(uint32 tokenId, uint128 amount, uint256 ax, uint256 ay) external payable nonReentrant {
+    function createAccount(uint32 tokenId, uint128 amount, uint256 ax, uint256 ay) external payable nonReentrant notExodus {
         if (ax >= P || ay >= P) revert NotInField("publicKey");
         _pull(tokenId, amount);
         _enqueue(abi.encodePacked(OP_CREATE_ACCOUNT, msg.sender, tokenId, amount, uint32(0), uint32(0), ax, ay));
     }
 
     /// @notice Top up L2 account `toIdx`; refunded through the exit tree if the STF cannot apply it.
-    function deposit(uint32 tokenId, uint128 amount, uint32 toIdx) external payable nonReentrant {
+    function deposit(uint32 tokenId, uint128 amount, uint32 toIdx) external payable nonReentrant notExodus {
         if (toIdx == 0) revert BadIndex();
         _pull(tokenId, amount);
         _enqueue(abi.encodePacked(OP_DEPOSIT, msg.sender, tokenId, amount, uint32(0), toIdx, uint256(0), uint256(0)));
     }
 
     /// @notice Exit the whole balance of `fromIdx` (owned by msg.sender) without the sequencer's consent.
-    function forceExit(uint32 fromIdx) external {
+    function forceExit(uint32 fromIdx) external notExodus {
         if (fromIdx == 0) revert BadIndex();
         _enqueue(abi.encodePacked(OP_FORCE_EXIT, msg.sender, uint32(0), uint128(0), fromIdx, uint32(0), uint256(0), uint256(0)));
     }
 
     /// @notice Move `amount` from `fromIdx` (owned by msg.sender) to `toIdx` on L2 (a forced L2 transfer).
-    function forceTransfer(uint32 fromIdx, uint32 toIdx, uint128 amount) external {
+    function forceTransfer(uint32 fromIdx, uint32 toIdx, uint128 amount) external notExodus {
         if (fromIdx == 0 || toIdx == 0) revert BadIndex();
         _enqueue(abi.encodePacked(OP_FORCE_TRANSFER, msg.sender, uint32(0), amount, fromIdx, toIdx, uint256(0), uint256(0)));
     }
@@ -274,18 +320,48 @@ contract Rollup is ReentrancyGuard {
 
     /// @notice Commit the next batch. `l1Ops` is the concatenation of the next `h.l1Count` queued
     /// operations (113 bytes each); `batchData` is the ZK-mode batch data (docs/PROTOCOL.md §7).
-    function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external onlySequencer {
+    function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external onlySequencer notExodus {
+        _commit(h, l1Ops, batchData);
+    }
+
+    /// @notice Self-sequencing: once `selfSequencingOpen()`, anyone may add the next batch, but only
+    /// with its validity proof in the same call and only on top of a fully proven chain, so an
+    /// unprovable commit can never block the rollup (docs/PROTOCOL.md §11.1).
+    function selfSequenceBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData, Proof calldata proof)
+        external
+        notExodus
+    {
+        if (!selfSequencingOpen()) revert SelfSequencingClosed();
+        if (lastProven != lastCommitted) revert UnprovenBatchPending(lastProven + 1);
+        uint256 batchNum = _commit(h, l1Ops, batchData);
+        _prove(batchNum, proof);
+    }
+
+    /// @notice True when the oldest unconsumed queue item has waited, or the last commit is older than,
+    /// `selfSequenceDelay`.
+    function selfSequencingOpen() public view returns (bool) {
+        uint256 since = batches[lastCommitted].committedAt;
+        if (l1Consumed < queue.length && queuedAt[l1Consumed] < since) since = queuedAt[l1Consumed];
+        return block.timestamp > since + selfSequenceDelay;
+    }
+
+    function _commit(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) internal returns (uint256) {
         if (h.newRoot >= P) revert NotInField("newRoot");
         if (h.exitRoot >= P) revert NotInField("exitRoot");
         if (h.dataCommitment >= P) revert NotInField("dataCommitment");
         _checkL1Ops(l1Consumed, h.l1Count, l1Ops);
+        // Forced inclusion: a batch with room for more L1 ops may not leave an overdue item behind.
+        uint256 next = uint256(l1Consumed) + h.l1Count;
+        if (h.l1Count < maxL1Ops && next < queue.length && block.timestamp > uint256(queuedAt[next]) + forcedInclusionDelay) {
+            revert L1OpOverdue(next);
+        }
         uint256 txCount = _checkBatchData(batchData);
-        _store(h, txCount, _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData));
+        return _store(h, txCount, _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData));
     }
 
     /// @dev Records the batch; inputHash = Poseidon([Poseidon([oldRoot, newRoot, counters, exitRoot]), dataH]).
-    function _store(CommitHeader calldata h, uint256 txCount, uint256 dataH) internal {
-        uint256 batchNum = lastCommitted + 1;
+    function _store(CommitHeader calldata h, uint256 txCount, uint256 dataH) internal returns (uint256 batchNum) {
+        batchNum = lastCommitted + 1;
         uint64 l1Start = l1Consumed;
         uint256 inputHash = poseidon2.hash([_headerHash(batchNum, l1Start, txCount, h), dataH]);
         uint64 l1End = l1Start + h.l1Count;
@@ -328,9 +404,13 @@ contract Rollup is ReentrancyGuard {
     }
 
     /// @notice Prove the oldest unproven batch; it is final (and its exits payable) at once.
-    function proveBatch(uint256 batchNum, Proof calldata proof) external {
+    function proveBatch(uint256 batchNum, Proof calldata proof) external notExodus {
         if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         if (batchNum != lastProven + 1) revert BatchOutOfOrder(batchNum, lastProven + 1);
+        _prove(batchNum, proof);
+    }
+
+    function _prove(uint256 batchNum, Proof calldata proof) internal {
         Batch storage b = batches[batchNum];
         if (!verifier.verifyProof(proof.a, proof.b, proof.c, [b.inputHash])) revert InvalidProof(batchNum);
         b.proven = true;
@@ -416,8 +496,14 @@ contract Rollup is ReentrancyGuard {
         if (_root4(leaf, slot, siblings, exitTreeDepth / 2) != b.exitRoot) revert BadExitProof();
         // Effects before the transfer (checks-effects-interactions; nonReentrant as well).
         withdrawnBits[bit >> 8] = word | mask;
-        totalLocked[tokenId] -= amount;
         emit Withdrawn(batchNum, slot, to, tokenId, amount);
+        _pay(to, tokenId, amount);
+    }
+
+    /// @dev Effects (totalLocked) then the transfer; callers set their nullifier first.
+    function _pay(address to, uint32 tokenId, uint256 amount) internal {
+        totalLocked[tokenId] -= amount;
+        if (amount == 0) return;
         if (tokenId == 0) {
             (bool ok,) = to.call{value: amount}("");
             if (!ok) revert TransferFailed();
@@ -429,6 +515,73 @@ contract Rollup is ReentrancyGuard {
     function isWithdrawn(uint256 batchNum, uint256 slot) external view returns (bool) {
         uint256 bit = (batchNum << exitTreeDepth) | slot;
         return withdrawnBits[bit >> 8] & (uint256(1) << (bit & 0xff)) != 0;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Exodus (docs/PROTOCOL.md §11.1)
+
+    /// @notice True when anyone may trigger exodus: (a) the oldest queue item not consumed by a final
+    /// batch was queued more than `exodusDelay` ago, or (b) the oldest unproven batch was committed more
+    /// than `exodusDelay` ago.
+    function exodusAllowed() public view returns (bool) {
+        uint64 finalEnd = batches[lastProven].l1End;
+        if (finalEnd < queue.length && block.timestamp > uint256(queuedAt[finalEnd]) + exodusDelay) return true;
+        return lastCommitted > lastProven && block.timestamp > uint256(batches[lastProven + 1].committedAt) + exodusDelay;
+    }
+
+    /// @notice Freezes the rollup for good at its last final batch. Anyone, once `exodusAllowed()`.
+    function triggerExodus() external notExodus {
+        if (!exodusAllowed()) revert ExodusNotAllowed();
+        Batch storage b = batches[lastProven];
+        exodus = true;
+        exodusBatch = lastProven;
+        exodusRoot = b.stateRoot;
+        exodusL1End = b.l1End;
+        emit ExodusTriggered(lastProven, b.stateRoot, b.l1End, msg.sender);
+    }
+
+    /// @notice Pays the whole balance of account `accountIndex`, as of the last final state root, to its
+    /// L1 owner; once per account. Anyone may submit (the money goes to `l1Address`).
+    /// @param siblings 3 per level of the 4-ary state tree, level 0 first (docs/PROTOCOL.md §4).
+    function exodusWithdraw(
+        uint32 accountIndex,
+        uint32 tokenId,
+        uint40 nonce,
+        uint128 balance,
+        uint256 ax,
+        uint256 ay,
+        address l1Address,
+        uint256[] calldata siblings
+    ) external nonReentrant {
+        if (!exodus) revert NotExodus();
+        if (accountIndex == 0 || uint256(accountIndex) >> treeDepth != 0) revert BadIndex();
+        if (exodusExited[accountIndex]) revert AlreadyExited(accountIndex);
+        if (tokenId >= tokens.length) revert UnknownToken(tokenId);
+        if (ax >= P || ay >= P) revert NotInField("publicKey");
+        if (siblings.length != (treeDepth / 2) * 3) revert BadAccountProof();
+        uint256 packed = uint256(tokenId) | (uint256(nonce) << 32) | (uint256(balance) << 72);
+        uint256 leaf = poseidon4.hash([packed, ax, ay, uint256(uint160(l1Address))]);
+        if (_root4(leaf, accountIndex, siblings, treeDepth / 2) != exodusRoot) revert BadAccountProof();
+        exodusExited[accountIndex] = true;
+        emit ExodusWithdrawn(accountIndex, l1Address, tokenId, balance);
+        _pay(l1Address, tokenId, balance);
+    }
+
+    /// @notice Refunds a createAccount or deposit that no final batch consumed to its depositor; once.
+    function exodusRefund(uint256 queueIndex, bytes calldata op) external nonReentrant {
+        if (!exodus) revert NotExodus();
+        if (queueIndex >= queue.length) revert BadIndex();
+        if (queueIndex < exodusL1End) revert OpAlreadyProcessed(queueIndex);
+        if (op.length != L1_OP_BYTES || keccak256(op) != queue[queueIndex]) revert L1OpsMismatch(queueIndex);
+        if (exodusRefunded[queueIndex]) revert AlreadyRefunded(queueIndex);
+        uint8 kind = uint8(op[0]);
+        if (kind != OP_CREATE_ACCOUNT && kind != OP_DEPOSIT) revert NothingToRefund(queueIndex);
+        address to = address(bytes20(op[1:21]));
+        uint32 tokenId = uint32(bytes4(op[21:25]));
+        uint128 amount = uint128(bytes16(op[25:41]));
+        exodusRefunded[queueIndex] = true;
+        emit ExodusRefunded(queueIndex, to, tokenId, amount);
+        _pay(to, tokenId, amount);
     }
 
     /// @dev Root of a 4-ary Poseidon path (docs/PROTOCOL.md §4). One Poseidon(4) per level.

@@ -22,7 +22,17 @@ export type RollupDeployConfig = {
   readonly maxL1Ops: number;
   readonly maxFeeTokens: number;
   readonly maxL2Txs: number;
+  /**
+   * Escape hatches (docs/PROTOCOL.md §11.1), seconds; must satisfy 0 < forcedInclusion ≤ selfSequence ≤ exodus.
+   * Defaults: 24 h, 48 h, 7 days (defaultEscapeHatchDelays).
+   */
+  readonly forcedInclusionDelay?: number;
+  readonly selfSequenceDelay?: number;
+  readonly exodusDelay?: number;
 };
+
+/** Production defaults of the escape-hatch bounds, in seconds. */
+export const defaultEscapeHatchDelays = { forcedInclusionDelay: 24 * 3600, selfSequenceDelay: 48 * 3600, exodusDelay: 7 * 24 * 3600 } as const;
 
 export type RollupDeployment = {
   readonly rollup: Address;
@@ -55,6 +65,9 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
         maxL1Ops: config.maxL1Ops,
         maxFeeTokens: config.maxFeeTokens,
         maxL2Txs: config.maxL2Txs,
+        forcedInclusionDelay: BigInt(config.forcedInclusionDelay ?? defaultEscapeHatchDelays.forcedInclusionDelay),
+        selfSequenceDelay: BigInt(config.selfSequenceDelay ?? defaultEscapeHatchDelays.selfSequenceDelay),
+        exodusDelay: BigInt(config.exodusDelay ?? defaultEscapeHatchDelays.exodusDelay),
       },
     ],
   });

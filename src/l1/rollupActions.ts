@@ -64,7 +64,10 @@ export async function getCommittedBatches(clients: L1Clients, rollup: Address, f
       // A contract (not an EOA) may have called commitBatch; tracing its inner call is not supported yet.
       throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: transaction ${l.transactionHash} is not a direct commitBatch call`, { cause });
     }
-    if (decoded.functionName !== 'commitBatch') throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: unexpected call ${decoded.functionName}`);
+    // A self-sequenced batch (selfSequenceBatch) posts the same first three arguments, plus its proof.
+    if (decoded.functionName !== 'commitBatch' && decoded.functionName !== 'selfSequenceBatch') {
+      throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: unexpected call ${decoded.functionName}`);
+    }
     const [header, l1Ops, batchData] = decoded.args as unknown as [{ newRoot: bigint; exitRoot: bigint; newNextIndex: number }, Hex, Hex];
     if (header.newRoot !== l.args.newRoot || header.exitRoot !== l.args.exitRoot) {
       throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: event and calldata disagree`);
@@ -113,4 +116,68 @@ export function proveBatch(clients: L1Clients, rollup: Address, batchNum: bigint
 
 export function withdraw(clients: L1Clients, rollup: Address, batchNum: bigint, slot: bigint, to: Address, tokenId: number, amount: bigint, siblings: readonly bigint[]) {
   return write(clients, rollup, 'withdraw', [batchNum, slot, to, tokenId, amount, siblings]);
+}
+
+export function selfSequenceBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proof: Groth16Proof) {
+  return write(clients, rollup, 'selfSequenceBatch', [header, l1Ops, batchData, { a: proof.a, b: proof.b, c: proof.c }]);
+}
+
+/** Freezes the rollup at its last final batch (anyone, once `exodusAllowed()`; docs/PROTOCOL.md §11.1). */
+export function triggerExodus(clients: L1Clients, rollup: Address) {
+  return write(clients, rollup, 'triggerExodus', []);
+}
+
+/** The preimage of an account leaf and its 4-ary proof against the exodus root. */
+export type ExodusAccountProof = {
+  readonly accountIndex: number;
+  readonly tokenId: number;
+  readonly nonce: number;
+  readonly balance: bigint;
+  readonly publicKey: readonly [bigint, bigint];
+  readonly l1Address: Address;
+  readonly siblings: readonly bigint[];
+};
+
+export function exodusWithdraw(clients: L1Clients, rollup: Address, p: ExodusAccountProof) {
+  return write(clients, rollup, 'exodusWithdraw', [p.accountIndex, p.tokenId, p.nonce, p.balance, p.publicKey[0], p.publicKey[1], p.l1Address, p.siblings]);
+}
+
+export function exodusRefund(clients: L1Clients, rollup: Address, queueIndex: bigint, op: Hex) {
+  return write(clients, rollup, 'exodusRefund', [queueIndex, op]);
+}
+
+export type EscapeHatchStatus = {
+  readonly exodus: boolean;
+  readonly exodusAllowed: boolean;
+  readonly selfSequencingOpen: boolean;
+  /** Set once exodus was triggered: the frozen final batch, its state root and the queue position it consumed up to. */
+  readonly exodusBatch: bigint;
+  readonly exodusRoot: bigint;
+  readonly exodusL1End: bigint;
+  readonly lastCommitted: bigint;
+  readonly lastProven: bigint;
+  readonly queueLength: bigint;
+  readonly l1Consumed: bigint;
+  readonly delays: { readonly forcedInclusion: bigint; readonly selfSequence: bigint; readonly exodus: bigint };
+};
+
+/** One read of everything the escape hatches depend on. */
+export async function getEscapeHatchStatus(clients: L1Clients, rollup: Address): Promise<EscapeHatchStatus> {
+  const r = <T>(functionName: string): Promise<T> => clients.public.readContract({ address: rollup, abi, functionName }) as Promise<T>;
+  const [exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, fi, ss, ex] = await Promise.all([
+    r<boolean>('exodus'),
+    r<boolean>('exodusAllowed'),
+    r<boolean>('selfSequencingOpen'),
+    r<bigint>('exodusBatch'),
+    r<bigint>('exodusRoot'),
+    r<bigint>('exodusL1End'),
+    r<bigint>('lastCommitted'),
+    r<bigint>('lastProven'),
+    r<bigint>('queueLength'),
+    r<bigint>('l1Consumed'),
+    r<bigint>('forcedInclusionDelay'),
+    r<bigint>('selfSequenceDelay'),
+    r<bigint>('exodusDelay'),
+  ]);
+  return { exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, delays: { forcedInclusion: fi, selfSequence: ss, exodus: ex } };
 }
