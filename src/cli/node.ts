@@ -44,6 +44,7 @@ export const nodeConfigSchema = z
         key: keySource,
         mempool: z.object({ maxPending: posInt.optional(), maxPerAccount: posInt.optional(), maxAgeMs: posInt.optional() }).strict().optional(),
         batcher: z.object({ bumpAfterMs: posInt.optional(), bumpPercent: posInt.optional(), confirmations: posInt.optional(), maxFeePerGasGwei: posInt.optional() }).strict().optional(),
+        parallelSeal: z.boolean().optional(),
       })
       .strict()
       .optional(),
@@ -97,6 +98,7 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
       : {
           sequencer: {
             privateKey: readKey(c.sequencer.key, base),
+            ...(c.sequencer.parallelSeal === undefined ? {} : { parallelSeal: c.sequencer.parallelSeal }),
             ...(c.sequencer.mempool === undefined ? {} : { mempool: stripUndefined(c.sequencer.mempool) }),
             ...(c.sequencer.batcher === undefined
               ? {}

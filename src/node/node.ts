@@ -26,6 +26,7 @@ import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.t
 import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
 import { createRpcServer, type Json, type RpcBackend, type RpcServer } from './rpc-server.ts';
+import { createParallelSealer } from './parallel-sealer.ts';
 import { Sequencer } from './sequencer.ts';
 import { StateDb, type BatchRecord } from './state-db.ts';
 import { storeTx, toHex32, toHexQ } from './stored-tx.ts';
@@ -49,6 +50,8 @@ export type NodeOptions = {
     readonly mempool?: Partial<MempoolOptions>;
     readonly batcher?: Partial<BatcherOptions>;
     readonly feeTable?: readonly FeeEntry[];
+    /** Seal on two threads (`ParallelSealer`): worth it for batches of hundreds of transfers. */
+    readonly parallelSeal?: boolean;
   };
   readonly prover?: {
     readonly privateKey: Hex;
@@ -112,7 +115,10 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const mempool = new Mempool({ ...defaultMempoolOptions, ...(opts.sequencer?.mempool ?? {}) }, { now: () => Date.now() });
   const seqL1 = opts.sequencer === undefined ? reader : await mk(opts.sequencer.privateKey);
   const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}) }, log);
+  const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
+  if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
   const sequencer = new Sequencer({
+    ...(sealer === undefined ? {} : { seal: sealer.sealBatch }),
     l1: seqL1,
     rollup: opts.rollup,
     deployBlock: opts.deployBlock,

@@ -24,6 +24,7 @@ import { Batcher, defaultBatcherOptions } from './batcher.ts';
 import { deriveBatch } from './derivation.ts';
 import { batchRecord, newCommittedBatches, rollbackReorged } from './follow.ts';
 import type { Mempool } from './mempool.ts';
+import type { SealBatch } from './parallel-sealer.ts';
 import type { BatchRecord, StateDb, StoredTx } from './state-db.ts';
 import { loadTx, storeTx } from './stored-tx.ts';
 
@@ -39,6 +40,12 @@ export type SequencerDeps = {
   readonly batcher?: Batcher;
   /** The sequencer's fee table for the next batch (its fee accounts must exist). */
   readonly feeTable: () => readonly FeeEntry[];
+  /**
+   * Seals a batch (default: `applyBatch` on this thread). The node passes `ParallelSealer.sealBatch`
+   * when configured: the same result, hashed on two threads. The state must not change meanwhile,
+   * which holds because steps never overlap.
+   */
+  readonly seal?: SealBatch;
   /** Blocks on top of a commit before a follower applies it (1 = included, the default). */
   readonly confirmations?: number;
   /**
@@ -194,9 +201,9 @@ export class Sequencer {
     const feeTable = this.deps.feeTable();
     const candidates: L2Tx[] = mempool.peek(config.maxL2Txs);
     const l1Ops = l1.map((q) => q.op);
-    const result = applyBatch(state, { l1Ops, l2Txs: candidates, feeTable }, config, {
-      verified: candidates.map(() => true), // admission verified every signature
-    });
+    const params = { l1Ops, l2Txs: candidates, feeTable };
+    const options = { verified: candidates.map(() => true) }; // admission verified every signature
+    const result = this.deps.seal === undefined ? applyBatch(state, params, config, options) : await this.deps.seal(state, params, config, options);
     const batchNum = state.batchNum + 1;
     const { records, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start });
     const txs = result.included.map((t) => storeTx(t, this.domainHash));

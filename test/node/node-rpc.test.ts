@@ -56,7 +56,8 @@ before(async () => {
     confirmations: 1,
     pollMs: 50,
     rpc: { host: '127.0.0.1', port: 0 },
-    sequencer: { privateKey: devnet.accounts[1]?.privateKey ?? '0x', mempool: { maxAgeMs: 200 } },
+    // Sealing on two threads here, so the node's path through ParallelSealer runs end to end.
+    sequencer: { privateKey: devnet.accounts[1]?.privateKey ?? '0x', mempool: { maxAgeMs: 200 }, parallelSeal: true },
   });
   url = node.rpcUrl ?? '';
   domain = domainHash({ chainId: BigInt(devnet.chainId), rollupAddress: BigInt(d.rollup) });
