@@ -13,4 +13,5 @@ registerChannelCommands(program);
 registerWatchtowerCommands(program);
 registerSetupCommands(program);
 (await import('./wallet.ts')).registerWalletCommands(program);
+(await import('./exit.ts')).registerExitCommands(program);
 await program.parseAsync(process.argv);
