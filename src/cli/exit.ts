@@ -150,11 +150,15 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
     .option('--dry-run', 'build and check every proof, send nothing')
     .action((o: Flags) =>
       run(o, async () => {
+        // Every flag is checked before the L1 is contacted.
         const accounts = (o.account ?? []).map((a) => uint(a, '--account', 1, 0xffffffff));
+        const r = rollup(o);
+        const from = fromBlock(o);
+        const explicitOwner = o.owner === undefined ? undefined : address(o.owner, '--owner');
         const c = await clients(o, o.dryRun !== true || o.l1Key !== undefined || o.l1KeyFile !== undefined || process.env['RAMPART_L1_KEY'] !== undefined);
-        const owner = o.owner !== undefined ? address(o.owner, '--owner') : accounts.length === 0 ? c.wallet?.account.address : undefined;
+        const owner = explicitOwner ?? (accounts.length === 0 ? c.wallet?.account.address : undefined);
         if (owner === undefined && accounts.length === 0) throw usage('name --owner or --account (or pass an L1 key)', '--owner');
-        const claims = await claimExodus({ l1: c, rollup: rollup(o), accounts, ...(owner === undefined ? {} : { owner }), ...fromBlock(o), dryRun: o.dryRun === true });
+        const claims = await claimExodus({ l1: c, rollup: r, accounts, ...(owner === undefined ? {} : { owner }), ...from, dryRun: o.dryRun === true });
         const totals: Record<string, bigint> = {};
         for (const x of claims) if (x.skipped === undefined) totals[x.tokenId] = (totals[x.tokenId] ?? 0n) + x.amount;
         output(o, { claims, totals }, claims.length === 0 ? ['nothing to claim'] : [...claims.map(claimLine), ...Object.entries(totals).map(([t, v]) => `total token ${t}: ${v}`)]);
@@ -166,7 +170,8 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
     .description('forced-inclusion, self-sequencing and exodus state of the rollup')
     .action((o: Flags) =>
       run(o, async () => {
-        const s = await getEscapeHatchStatus(await clients(o, false), rollup(o));
+        const r = rollup(o);
+        const s = await getEscapeHatchStatus(await clients(o, false), r);
         output(o, s, [
           `exodus: ${s.exodus ? `active since batch ${s.exodusBatch} (root 0x${s.exodusRoot.toString(16)}, queue items from ${s.exodusL1End} refundable)` : s.exodusAllowed ? 'not active; anyone may trigger it now' : 'not active, not allowed'}`,
           `self-sequencing: ${s.selfSequencingOpen ? 'open' : 'closed'}`,
@@ -179,8 +184,8 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
     .description('freeze the rollup at its last final batch (allowed once an item or batch waited longer than the exodus delay)')
     .action((o: Flags) =>
       run(o, async () => {
-        const c = await clients(o, true);
         const r = rollup(o);
+        const c = await clients(o, true);
         const s = await getEscapeHatchStatus(c, r);
         if (s.exodus) throw new ExitCliError('EXODUS_ACTIVE', `exodus is already active (batch ${s.exodusBatch})`);
         if (!s.exodusAllowed) throw new ExitCliError('EXODUS_NOT_ALLOWED', 'exodus may not be triggered yet: nothing has waited longer than the exodus delay', { details: { delay: s.delays.exodus.toString() } });
@@ -193,8 +198,11 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
     .requiredOption('--account <index>', 'account index', collect)
     .action((o: Flags) =>
       run(o, async () => {
-        const view = await buildExodusView({ l1: await clients(o, false), rollup: rollup(o), ...fromBlock(o) });
-        const proofs = (o.account ?? []).map((a) => exodusAccountProof(view, uint(a, '--account', 1, 0xffffffff)));
+        const r = rollup(o);
+        const from = fromBlock(o);
+        const indices = (o.account ?? []).map((a) => uint(a, '--account', 1, 0xffffffff));
+        const view = await buildExodusView({ l1: await clients(o, false), rollup: r, ...from });
+        const proofs = indices.map((i) => exodusAccountProof(view, i));
         output(o, { finalBatch: view.finalBatch, root: view.root, proofs }, proofs.map((p) => `account ${p.accountIndex}: token ${p.tokenId}, balance ${p.balance}, nonce ${p.nonce}, owner ${p.l1Address}; siblings ${toJson(p.siblings)}`));
       }),
     );
@@ -203,9 +211,11 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
     .requiredOption('--queue-index <n>', 'queue index of the createAccount/deposit')
     .action((o: Flags) =>
       run(o, async () => {
-        const c = await clients(o, true);
-        const view = await buildExodusView({ l1: c, rollup: rollup(o), ...fromBlock(o) });
+        const r = rollup(o);
+        const from = fromBlock(o);
         const index = uint(o.queueIndex ?? '', '--queue-index', 0, Number.MAX_SAFE_INTEGER);
+        const c = await clients(o, true);
+        const view = await buildExodusView({ l1: c, rollup: r, ...from });
         const q = view.refundable.find((x) => x.index === index);
         if (q === undefined) throw new ExitCliError('NOT_REFUNDABLE', `queue item ${index} is not an unprocessed deposit (final batches consumed up to ${view.l1End})`, { details: { index } });
         const receipt = await exodusRefund(c, view.rollup, BigInt(index), q.opHex);
