@@ -30,6 +30,10 @@ export async function lastProvenOnL1(l1: L1Clients, rollup: Address): Promise<nu
   return Number((await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'lastProven' })) as bigint);
 }
 
+export async function inExodus(l1: L1Clients, rollup: Address): Promise<boolean> {
+  return (await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'exodus' })) as boolean;
+}
+
 /** Rolls back local batches whose commits L1 no longer has; returns the removed records (newest first). */
 export async function rollbackReorged(state: StateDb, l1: L1Clients, rollup: Address): Promise<BatchRecord[]> {
   const removed: BatchRecord[] = [];

@@ -21,7 +21,7 @@ import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
-import { lastProvenOnL1 } from './follow.ts';
+import { inExodus, lastProvenOnL1 } from './follow.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
 import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
@@ -77,6 +77,8 @@ export type NodeStatus = {
   readonly nextIndex: number;
   readonly roles: readonly string[];
   readonly errors: number;
+  /** The rollup is in exodus mode (settlement stopped; users exit on L1). */
+  readonly exodus: boolean;
 };
 
 export type RampartNode = {
@@ -109,6 +111,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const roles: string[] = ['follower'];
   let errors = 0;
   let lastFinal = 0;
+  let exodus = false;
   const dropped = new Map<string, string>();
   const feeTable = (): readonly FeeEntry[] => opts.sequencer?.feeTable ?? [];
 
@@ -181,12 +184,18 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   runLoop('sequencer', async () => {
     await sequencer.sync();
     lastFinal = await lastProvenOnL1(reader, opts.rollup);
-    if (opts.sequencer === undefined) return false;
+    if (!exodus && (await inExodus(reader, opts.rollup))) {
+      // Settlement has stopped for good: users withdraw on L1 against the last final root.
+      exodus = true;
+      log('exodus', { lastFinal, note: 'the rollup is in exodus mode; users exit on L1 with `rampart exit`' });
+    }
+    if (opts.sequencer === undefined || exodus) return false;
     return (await sequencer.step()) !== undefined;
   });
   if (proverService !== undefined) {
     const svc = proverService;
     runLoop('prover', async () => {
+      if (exodus) return false;
       const r = await svc.step();
       return r.kind === 'proven' || r.kind === 'skipped';
     });
@@ -194,6 +203,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
 
   const sendTransaction = async (tx: L2Tx): Promise<{ hash: string }> => {
     if (opts.sequencer === undefined) throw new NodeError('NOT_SEQUENCER', 'this node does not sequence; send transactions to the sequencer');
+    if (exodus) throw new NodeError('EXODUS', 'the rollup is in exodus mode: nothing is sequenced any more; withdraw on L1 with `rampart exit`');
     const stored = storeTx(tx, domain);
     const key = state.getAccount(tx.from)?.publicKey;
     const valid = key !== undefined && eddsaVerifier(l2TxMessage(tx, domain), tx.signature, key);
@@ -266,6 +276,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     nextIndex: state.nextIndex,
     roles,
     errors,
+    exodus,
   });
 
   let rpc: RpcServer | undefined;

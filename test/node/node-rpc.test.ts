@@ -15,6 +15,8 @@ import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
 import { createL1Clients } from '../../src/l1/createL1Clients.ts';
 import { deployRollup, type RollupDeployment } from '../../src/l1/deployRollup.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
+import { increaseTime, mine } from '../../src/l1/devnetActions.ts';
+import { triggerExodus } from '../../src/l1/rollupActions.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { startNode, type RampartNode } from '../../src/node/node.ts';
 import { domainHash, type L2TxBody } from '../../src/core/tx.ts';
@@ -138,4 +140,17 @@ test('a follower (no sequencer key) refuses transactions with NOT_SEQUENCER and 
   } finally {
     await follower.stop();
   }
+});
+
+test('exodus: once triggered on L1 the node stops sequencing and refuses transactions with EXODUS', async () => {
+  const c = await createL1Clients({ url: devnet.url, privateKey: devnet.accounts[2]?.privateKey ?? '0x', chainId: devnet.chainId, retryCount: 0 });
+  // No prover here, so committed batches stay unproven: after exodusDelay anyone may trigger exodus.
+  await increaseTime(c.public, 8 * 24 * 3600);
+  await mine(c.public);
+  await triggerExodus(c, d.rollup);
+  await waitFor('node saw exodus', async () => (node.status().exodus ? true : undefined));
+  await refused('rampart_sendTransaction', [txJson(signTx(user(0), body({ nonce: 1 }), domain))], -32000, { code: 'EXODUS' });
+  const at = node.status().batchNum;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(node.status().batchNum, at, 'nothing more is sequenced');
 });
