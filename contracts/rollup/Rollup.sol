@@ -63,6 +63,9 @@ contract Rollup is ReentrancyGuard {
         uint64 forcedInclusionDelay;
         uint64 selfSequenceDelay;
         uint64 exodusDelay;
+        /// @dev Seconds after a batch's commit during which only its committer (or the prover the
+        /// committer designated) may prove it; 0 = none. Must be < exodusDelay (docs/PROTOCOL.md §11.2).
+        uint64 proverPriorityWindow;
     }
 
     struct CommitHeader {
@@ -88,6 +91,10 @@ contract Rollup is ReentrancyGuard {
         uint32 nextIndex;
         uint64 committedAt;
         bool proven;
+        /// @dev Who committed the batch (the sequencer, or a self-sequencer) and the ETH it attached as
+        /// the proving reward; appended so the getter's first seven fields keep their positions.
+        address committer;
+        uint96 proverReward;
     }
 
     IBatchVerifier public immutable verifier;
@@ -107,6 +114,8 @@ contract Rollup is ReentrancyGuard {
     uint256 public immutable selfSequenceDelay;
     /// @notice After this long without finality for a waiting item or batch anyone may trigger exodus.
     uint256 public immutable exodusDelay;
+    /// @notice Seconds after a commit during which only the batch's priority provers may prove it.
+    uint256 public immutable proverPriorityWindow;
 
     address public sequencer;
     address public governance;
@@ -140,6 +149,9 @@ contract Rollup is ReentrancyGuard {
     mapping(uint256 => bool) public exodusExited;
     mapping(uint256 => bool) public exodusRefunded;
 
+    /// @notice committer => the prover that shares the committer's priority window (address(0): none).
+    mapping(address => address) public designatedProverOf;
+
     event TokenRegistered(uint32 indexed tokenId, address indexed token);
     event L1OpQueued(uint256 indexed queueIndex, bytes op);
     event BatchCommitted(uint256 indexed batchNum, uint256 newRoot, uint256 exitRoot, uint64 l1Start, uint16 l1Count, uint32 txCount, uint256 inputHash);
@@ -149,6 +161,8 @@ contract Rollup is ReentrancyGuard {
     event ExodusTriggered(uint256 indexed lastFinalBatch, uint256 stateRoot, uint64 l1End, address by);
     event ExodusWithdrawn(uint256 indexed accountIndex, address indexed to, uint32 tokenId, uint256 amount);
     event ExodusRefunded(uint256 indexed queueIndex, address indexed to, uint32 tokenId, uint256 amount);
+    event DesignatedProverSet(address indexed committer, address indexed prover);
+    event ProverRewardPaid(uint256 indexed batchNum, address indexed prover, uint256 amount);
 
     error NotSequencer();
     error NotGovernance();
@@ -184,6 +198,8 @@ contract Rollup is ReentrancyGuard {
     error OpAlreadyProcessed(uint256 queueIndex);
     error AlreadyRefunded(uint256 queueIndex);
     error NothingToRefund(uint256 queueIndex);
+    error ProverPriority(uint256 batchNum, uint256 until);
+    error RewardTooLarge(uint256 value);
 
     modifier onlySequencer() {
         if (msg.sender != sequencer) revert NotSequencer();
@@ -203,6 +219,9 @@ contract Rollup is ReentrancyGuard {
         if (cfg.forcedInclusionDelay == 0 || cfg.selfSequenceDelay < cfg.forcedInclusionDelay || cfg.exodusDelay < cfg.selfSequenceDelay) {
             revert BadConfig("delays");
         }
+        // An independent prover must get its turn before the rollup may be frozen for want of a proof.
+        if (cfg.proverPriorityWindow >= cfg.exodusDelay) revert BadConfig("proverPriorityWindow");
+        proverPriorityWindow = cfg.proverPriorityWindow;
         forcedInclusionDelay = cfg.forcedInclusionDelay;
         selfSequenceDelay = cfg.selfSequenceDelay;
         exodusDelay = cfg.exodusDelay;
@@ -227,7 +246,9 @@ contract Rollup is ReentrancyGuard {
             l1End: 0,
             nextIndex: 1,
             committedAt: uint64(block.timestamp),
-            proven: true
+            proven: true,
+            committer: address(0),
+            proverReward: 0
         });
     }
 
@@ -320,8 +341,23 @@ contract Rollup is ReentrancyGuard {
 
     /// @notice Commit the next batch. `l1Ops` is the concatenation of the next `h.l1Count` queued
     /// operations (113 bytes each); `batchData` is the ZK-mode batch data (docs/PROTOCOL.md §7).
-    function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external onlySequencer notExodus {
+    /// ETH sent along is the batch's proving reward, paid to whoever proves it (docs/PROTOCOL.md §11.2).
+    function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external payable onlySequencer notExodus {
+        if (msg.value > type(uint96).max) revert RewardTooLarge(msg.value);
         _commit(h, l1Ops, batchData);
+    }
+
+    /// @notice Names the prover that shares msg.sender's priority window on the batches msg.sender
+    /// commits (address(0) clears it). Read when a batch is proven, so a committer can replace a
+    /// prover that went offline without waiting out the window.
+    function setDesignatedProver(address prover) external {
+        designatedProverOf[msg.sender] = prover;
+        emit DesignatedProverSet(msg.sender, prover);
+    }
+
+    /// @notice The end (exclusive, unix seconds) of batch `batchNum`'s priority window.
+    function priorityUntil(uint256 batchNum) public view returns (uint256) {
+        return uint256(batches[batchNum].committedAt) + proverPriorityWindow;
     }
 
     /// @notice Self-sequencing: once `selfSequencingOpen()`, anyone may add the next batch, but only
@@ -374,7 +410,9 @@ contract Rollup is ReentrancyGuard {
             l1End: l1End,
             nextIndex: h.newNextIndex,
             committedAt: uint64(block.timestamp),
-            proven: false
+            proven: false,
+            committer: msg.sender,
+            proverReward: uint96(msg.value)
         });
         emit BatchCommitted(batchNum, h.newRoot, h.exitRoot, l1Start, h.l1Count, uint32(txCount), inputHash);
     }
@@ -403,11 +441,24 @@ contract Rollup is ReentrancyGuard {
         return poseidon4.hash([prev.stateRoot, h.newRoot, counters, h.exitRoot]);
     }
 
-    /// @notice Prove the oldest unproven batch; it is final (and its exits payable) at once.
-    function proveBatch(uint256 batchNum, Proof calldata proof) external notExodus {
+    /// @notice Prove the oldest unproven batch; it is final (and its exits payable) at once. Until
+    /// `priorityUntil(batchNum)` only the batch's committer or its designated prover may; then anyone.
+    /// The prover is paid the batch's reward in the same call (push, after all effects; nonReentrant).
+    function proveBatch(uint256 batchNum, Proof calldata proof) external nonReentrant notExodus {
         if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         if (batchNum != lastProven + 1) revert BatchOutOfOrder(batchNum, lastProven + 1);
+        Batch storage b = batches[batchNum];
+        uint256 until = uint256(b.committedAt) + proverPriorityWindow;
+        if (block.timestamp < until && msg.sender != b.committer && msg.sender != designatedProverOf[b.committer]) {
+            revert ProverPriority(batchNum, until);
+        }
         _prove(batchNum, proof);
+        uint256 reward = b.proverReward;
+        if (reward == 0) return;
+        b.proverReward = 0;
+        emit ProverRewardPaid(batchNum, msg.sender, reward);
+        (bool ok,) = msg.sender.call{value: reward}("");
+        if (!ok) revert TransferFailed();
     }
 
     function _prove(uint256 batchNum, Proof calldata proof) internal {

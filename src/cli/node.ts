@@ -45,6 +45,8 @@ export const nodeConfigSchema = z
         mempool: z.object({ maxPending: posInt.optional(), maxPerAccount: posInt.optional(), maxAgeMs: posInt.optional() }).strict().optional(),
         batcher: z.object({ bumpAfterMs: posInt.optional(), bumpPercent: posInt.optional(), confirmations: posInt.optional(), maxFeePerGasGwei: posInt.optional() }).strict().optional(),
         parallelSeal: z.boolean().optional(),
+        /** Decimal wei as a string (JSON numbers lose precision above 2^53). */
+        proverRewardWei: z.string().regex(/^(0|[1-9][0-9]{0,28})$/, 'decimal wei as a string, below 2^96').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
       })
       .strict()
       .optional(),
@@ -99,6 +101,7 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
           sequencer: {
             privateKey: readKey(c.sequencer.key, base),
             ...(c.sequencer.parallelSeal === undefined ? {} : { parallelSeal: c.sequencer.parallelSeal }),
+            ...(c.sequencer.proverRewardWei === undefined ? {} : { proverRewardWei: BigInt(c.sequencer.proverRewardWei) }),
             ...(c.sequencer.mempool === undefined ? {} : { mempool: stripUndefined(c.sequencer.mempool) }),
             ...(c.sequencer.batcher === undefined
               ? {}

@@ -29,10 +29,19 @@ export type RollupDeployConfig = {
   readonly forcedInclusionDelay?: number;
   readonly selfSequenceDelay?: number;
   readonly exodusDelay?: number;
+  /**
+   * Seconds after a commit during which only the batch's committer or its designated prover may prove
+   * it (docs/PROTOCOL.md §11.2); 0 = no priority; must be < exodusDelay. Default: 1 h, or half the
+   * exodus delay when that is shorter (short devnet delays).
+   */
+  readonly proverPriorityWindow?: number;
 };
 
 /** Production defaults of the escape-hatch bounds, in seconds. */
 export const defaultEscapeHatchDelays = { forcedInclusionDelay: 24 * 3600, selfSequenceDelay: 48 * 3600, exodusDelay: 7 * 24 * 3600 } as const;
+
+/** Production default of the prover priority window, in seconds. */
+export const defaultProverPriorityWindow = 3600;
 
 export type RollupDeployment = {
   readonly rollup: Address;
@@ -47,6 +56,8 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const p2 = await deployContract({ clients, abi: poseidonT3Abi as Abi, bytecode: poseidonT3Bytecode, name: 'PoseidonT3' });
   const p3 = await deployContract({ clients, abi: poseidonT4Abi as Abi, bytecode: poseidonT4Bytecode, name: 'PoseidonT4' });
   const p4 = await deployContract({ clients, abi: poseidonT5Abi as Abi, bytecode: poseidonT5Bytecode, name: 'PoseidonT5' });
+  const exodusDelay = config.exodusDelay ?? defaultEscapeHatchDelays.exodusDelay;
+  const proverPriorityWindow = config.proverPriorityWindow ?? Math.min(defaultProverPriorityWindow, Math.floor(exodusDelay / 2));
   const rollup = await deployContract({
     clients,
     abi: rollupAbi as Abi,
@@ -67,7 +78,8 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
         maxL2Txs: config.maxL2Txs,
         forcedInclusionDelay: BigInt(config.forcedInclusionDelay ?? defaultEscapeHatchDelays.forcedInclusionDelay),
         selfSequenceDelay: BigInt(config.selfSequenceDelay ?? defaultEscapeHatchDelays.selfSequenceDelay),
-        exodusDelay: BigInt(config.exodusDelay ?? defaultEscapeHatchDelays.exodusDelay),
+        exodusDelay: BigInt(exodusDelay),
+        proverPriorityWindow: BigInt(proverPriorityWindow),
       },
     ],
   });

@@ -96,18 +96,45 @@ export async function getL1Consumed(clients: L1Clients, rollup: Address): Promis
 export type CommitHeader = { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
 export type Groth16Proof = { readonly a: readonly [bigint, bigint]; readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; readonly c: readonly [bigint, bigint] };
 
-async function write(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[]) {
+async function write(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[], value?: bigint) {
   const wallet = clients.wallet;
   if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${functionName}: no signing key`);
   return sendAndWait({
     public: clients.public,
     context: `Rollup.${functionName}`,
-    send: () => wallet.writeContract({ address: rollup, abi, functionName, args } as unknown as Parameters<typeof wallet.writeContract>[0]),
+    send: () => wallet.writeContract({ address: rollup, abi, functionName, args, ...(value === undefined ? {} : { value }) } as unknown as Parameters<typeof wallet.writeContract>[0]),
   });
 }
 
-export function commitBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex) {
-  return write(clients, rollup, 'commitBatch', [header, l1Ops, batchData]);
+/** `proverRewardWei` is attached as the batch's proving reward (docs/PROTOCOL.md §11.2). */
+export function commitBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proverRewardWei = 0n) {
+  return write(clients, rollup, 'commitBatch', [header, l1Ops, batchData], proverRewardWei);
+}
+
+/** Names the prover that shares the caller's priority window on the batches the caller commits. */
+export function setDesignatedProver(clients: L1Clients, rollup: Address, prover: Address) {
+  return write(clients, rollup, 'setDesignatedProver', [prover]);
+}
+
+/** Who may prove a committed batch now, and what it pays (docs/PROTOCOL.md §11.2). */
+export type ProverPriority = {
+  readonly committer: Address;
+  /** The committer's designated prover as of now (the zero address when none). */
+  readonly designated: Address;
+  /** Unix seconds: from then on anyone may prove the batch. */
+  readonly until: bigint;
+  readonly reward: bigint;
+  readonly proven: boolean;
+};
+
+export async function getProverPriority(clients: L1Clients, rollup: Address, batchNum: bigint): Promise<ProverPriority> {
+  const b = (await clients.public.readContract({ address: rollup, abi, functionName: 'batches', args: [batchNum] })) as readonly unknown[];
+  const [, , , , , committedAt, proven, committer, reward] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address, bigint];
+  const [window, designated] = await Promise.all([
+    clients.public.readContract({ address: rollup, abi, functionName: 'proverPriorityWindow' }) as Promise<bigint>,
+    clients.public.readContract({ address: rollup, abi, functionName: 'designatedProverOf', args: [committer] }) as Promise<Address>,
+  ]);
+  return { committer, designated, until: committedAt + window, reward, proven };
 }
 
 export function proveBatch(clients: L1Clients, rollup: Address, batchNum: bigint, proof: Groth16Proof) {

@@ -30,6 +30,11 @@ export type BatcherOptions = {
   /** Blocks on top of the including block before the commit counts (1 = included). */
   readonly confirmations: number;
   readonly pollMs: number;
+  /**
+   * Wei attached to every commit as the batch's proving reward (docs/PROTOCOL.md §11.2), paid by the
+   * sequencer's L1 account out of the fees it collects on L2. Default 0.
+   */
+  readonly proverRewardWei?: bigint;
 };
 
 export const defaultBatcherOptions: BatcherOptions = {
@@ -64,6 +69,7 @@ export function assertBatcherOptions(o: BatcherOptions): void {
   if (o.maxFeePerGasCap <= 0n) bad('maxFeePerGasCap must be positive');
   if (!Number.isInteger(o.confirmations) || o.confirmations < 1 || o.confirmations > 1000) bad('confirmations must be an integer in 1..1000');
   if (!Number.isInteger(o.pollMs) || o.pollMs < 1) bad('pollMs must be a positive integer (ms)');
+  if (o.proverRewardWei !== undefined && (o.proverRewardWei < 0n || o.proverRewardWei >= 2n ** 96n)) bad('proverRewardWei must be in 0..2^96-1 wei');
 }
 
 export class Batcher {
@@ -88,12 +94,13 @@ export class Batcher {
   async commit(batch: BatchRecord, call: CommitCall): Promise<CommitOutcome> {
     const wallet = this.account;
     const data = encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatch', args: [call.header as never, call.l1Ops, call.batchData] });
+    const value = this.opts.proverRewardWei ?? 0n;
     let gas: bigint;
     let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     let nonce: number;
     try {
       // Estimation runs the call: a commit L1 would refuse is reported with the contract's reason here.
-      gas = await this.l1.public.estimateGas({ account: wallet.account, to: this.rollup, data });
+      gas = await this.l1.public.estimateGas({ account: wallet.account, to: this.rollup, data, value });
       const est = await this.l1.public.estimateFeesPerGas();
       fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas };
       nonce = await this.l1.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
@@ -104,7 +111,8 @@ export class Batcher {
       throw new BatcherError('BATCHER_FEE_CAP', `L1 asks ${fees.maxFeePerGas} wei/gas, above the cap ${this.opts.maxFeePerGasCap}`);
     }
     // 20% gas headroom: state read by the call may differ slightly at inclusion.
-    const intent: CommitIntent = { batch, nonce, attempts: [], gas: `0x${((gas * 120n) / 100n).toString(16)}`, data };
+    // The value is part of the intent: a bumped or resumed attempt re-signs the same reward.
+    const intent: CommitIntent = { batch, nonce, attempts: [], gas: `0x${((gas * 120n) / 100n).toString(16)}`, data, ...(value === 0n ? {} : { value: `0x${value.toString(16)}` as Hex }) };
     return this.watch(await this.attempt(intent, fees));
   }
 
@@ -127,7 +135,7 @@ export class Batcher {
       gas: BigInt(intent.gas),
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      value: 0n,
+      value: BigInt(intent.value ?? '0x0'),
     });
     const next: CommitIntent = {
       ...intent,

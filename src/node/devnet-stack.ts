@@ -12,6 +12,7 @@ import type { Abi, Address, Hex } from 'viem';
 import { ensureCircuit } from '../../scripts/build-circuits.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
 import { deployRollup } from '../l1/deployRollup.ts';
+import { setDesignatedProver } from '../l1/rollupActions.ts';
 import { deployTestToken } from '../l1/deployTestToken.ts';
 import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
 import { rollupAbi } from '../l1/generated/Rollup.ts';
@@ -72,9 +73,14 @@ export type DevnetDeployment = {
 
 /**
  * Compiles and sets up the circuit set (cached), then deploys verifier, Poseidon contracts, Rollup and
- * a registered test ERC-20 on `devnet`, whose first three accounts become deployer, sequencer, prover.
+ * a registered test ERC-20 on `devnet`, whose first three accounts become deployer, sequencer, prover
+ * (the sequencer designates the prover, so it proves inside the priority window).
  */
-export async function deployDevnetRollup(devnet: Devnet, circuitName: CircuitSetName, opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory } = {}): Promise<DevnetDeployment> {
+export async function deployDevnetRollup(
+  devnet: Devnet,
+  circuitName: CircuitSetName,
+  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number } = {},
+): Promise<DevnetDeployment> {
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[circuitName];
   log('devnet-circuit', { circuit: circuitName });
@@ -93,7 +99,11 @@ export async function deployDevnetRollup(devnet: Devnet, circuitName: CircuitSet
     maxL1Ops: params.maxL1Ops,
     maxFeeTokens: params.maxFeeTokens,
     maxL2Txs: params.maxL2Txs,
+    ...(opts.proverPriorityWindow === undefined ? {} : { proverPriorityWindow: opts.proverPriorityWindow }),
   });
+  // The prover role shares the sequencer's priority window (docs/PROTOCOL.md §11.2).
+  const seqL1 = await createL1Clients({ url: devnet.url, privateKey: sequencer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  await setDesignatedProver(seqL1, d.rollup, prover.address);
   const token = (await deployTestToken(l1)).address;
   await registerToken(l1, d.rollup, token);
   log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });

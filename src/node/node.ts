@@ -52,6 +52,8 @@ export type NodeOptions = {
     readonly feeTable?: readonly FeeEntry[];
     /** Seal on two threads (`ParallelSealer`): worth it for batches of hundreds of transfers. */
     readonly parallelSeal?: boolean;
+    /** Wei attached to each commit as the batch's proving reward (docs/PROTOCOL.md §11.2). Default 0. */
+    readonly proverRewardWei?: bigint;
   };
   readonly prover?: {
     readonly privateKey: Hex;
@@ -117,7 +119,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
 
   const mempool = new Mempool({ ...defaultMempoolOptions, ...(opts.sequencer?.mempool ?? {}) }, { now: () => Date.now() });
   const seqL1 = opts.sequencer === undefined ? reader : await mk(opts.sequencer.privateKey);
-  const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}) }, log);
+  const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), ...(opts.sequencer?.proverRewardWei === undefined ? {} : { proverRewardWei: opts.sequencer.proverRewardWei }) }, log);
   const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
   const sequencer = new Sequencer({

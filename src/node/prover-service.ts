@@ -10,6 +10,10 @@
  * services can run against one rollup and coordinate through L1 alone (at worst racing one proof).
  * Crash-safe by construction: nothing moves before L1 has the proof; a restart re-proves at most the
  * batch in hand.
+ *
+ * Priority window (docs/PROTOCOL.md §11.2): a batch still inside its window may be proven only by its
+ * committer or the committer's designated prover; any other service waits ('waiting-priority', judged
+ * by the latest L1 block's time) and proves once the window has passed, taking the batch's reward.
  */
 import type { Address } from 'viem';
 import { RampartError } from '../core/errors.ts';
@@ -17,7 +21,7 @@ import { applyBatch, type StfConfig } from '../core/stf.ts';
 import type { L2Tx } from '../core/tx.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
 import { ContractRevertedError } from '../l1/errors.ts';
-import { proveBatch } from '../l1/rollupActions.ts';
+import { getProverPriority, proveBatch } from '../l1/rollupActions.ts';
 import type { CircuitParams } from '../prover/circuit-params.ts';
 import type { Prover } from '../prover/prover.ts';
 import { batchWitnessFromResult } from '../prover/witness.ts';
@@ -52,6 +56,8 @@ export class ProverServiceError extends RampartError {
 export type ProverStep =
   | { readonly kind: 'idle' }
   | { readonly kind: 'waiting-input'; readonly batchNum: number }
+  /** Another prover has priority on this batch until `until` (unix seconds, L1 time). */
+  | { readonly kind: 'waiting-priority'; readonly batchNum: number; readonly until: bigint }
   | { readonly kind: 'proven'; readonly batchNum: number; readonly witnessMs: number; readonly proveMs: number }
   | { readonly kind: 'skipped'; readonly batchNum: number };
 
@@ -62,6 +68,22 @@ export class ProverService {
     this.deps.log?.(event, fields);
   }
 
+  /**
+   * When this service may not prove `batchNum` yet: the end of its window, if the batch is unproven,
+   * inside its priority window, and this key is neither its committer nor the designated prover.
+   */
+  private async priorityWait(batchNum: number): Promise<bigint | undefined> {
+    const { l1, rollup } = this.deps;
+    const me = l1.wallet?.account.address.toLowerCase();
+    const p = await getProverPriority(l1, rollup, BigInt(batchNum));
+    if (p.proven || me === p.committer.toLowerCase() || me === p.designated.toLowerCase()) return undefined;
+    // L1's clock, not ours: the contract judges by block.timestamp (the next block's is at least this).
+    const now = (await l1.public.getBlock({ blockTag: 'latest' })).timestamp;
+    if (now + 1n >= p.until) return undefined;
+    this.log('prover-priority-wait', { batchNum, until: p.until.toString(), committer: p.committer });
+    return p.until;
+  }
+
   /** Handles the next committed batch, if any: proves it (or applies it if already proven). */
   async step(): Promise<ProverStep> {
     const { l1, rollup, deployBlock, replica, config, params } = this.deps;
@@ -70,6 +92,8 @@ export class ProverService {
     const [posted] = await newCommittedBatches(replica, l1, rollup, deployBlock, this.deps.confirmations ?? 1);
     if (posted === undefined) return { kind: 'idle' };
     const batchNum = posted.batchNum;
+    const waitUntil = await this.priorityWait(batchNum);
+    if (waitUntil !== undefined) return { kind: 'waiting-priority', batchNum, until: waitUntil };
     const input = await this.deps.source.getBatch(batchNum);
     if (input === undefined) return { kind: 'waiting-input', batchNum };
     const l2Txs: L2Tx[] = [];

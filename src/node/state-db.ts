@@ -77,6 +77,8 @@ export type CommitIntent = {
   /** The commitBatch calldata and gas limit every attempt uses. */
   readonly data: Hex;
   readonly gas: Hex;
+  /** Wei sent with every attempt (the proving reward); absent = 0 (intents recorded before rewards). */
+  readonly value?: Hex;
   readonly nonce: number;
   readonly attempts: readonly { readonly hash: Hex; readonly raw: Hex; readonly maxFeePerGas: Hex; readonly maxPriorityFeePerGas: Hex }[];
 };

@@ -30,7 +30,8 @@ import { buildExodusView, exodusAccountProof } from '../../src/node/exodus.ts';
 import { signTx, user } from '../support/rollup.ts';
 
 const MAX_L2 = 4;
-const DELAYS = { forcedInclusionDelay: 100, selfSequenceDelay: 200, exodusDelay: 400 };
+// No prover priority window here: any account proves (the window has its own tests, rollup-prover-reward).
+const DELAYS = { forcedInclusionDelay: 100, selfSequenceDelay: 200, exodusDelay: 400, proverPriorityWindow: 0 };
 const GOOD = { a: [1n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
 const BAD = { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
 
