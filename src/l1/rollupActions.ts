@@ -3,7 +3,7 @@
  * data, transaction calldata) is validated before it is used: op bytes must decode and hash to the
  * queue entry, commitBatch calldata must decode with the Rollup ABI.
  */
-import { type Abi, type Address, type Hex, decodeFunctionData, hexToBytes, keccak256, parseEventLogs } from 'viem';
+import { type Abi, type Address, type Hex, type Log, decodeFunctionData, hexToBytes, keccak256, parseEventLogs } from 'viem';
 import { decodeL1Op, type L1Op } from '../core/tx.ts';
 import type { L1Clients } from './createL1Clients.ts';
 import { L1Error } from './errors.ts';
@@ -14,9 +14,27 @@ const abi = rollupAbi as Abi;
 
 export type QueuedOp = { readonly index: number; readonly op: L1Op; readonly bytes: Uint8Array; readonly blockNumber: bigint };
 
+/**
+ * Most blocks one eth_getLogs call spans. Public RPC providers refuse wide ranges (limits of 1,000 to
+ * 10,000 blocks are common), so every scan here walks its range in chunks of this size.
+ */
+export const LOG_CHUNK_BLOCKS = 2_000n;
+
+/** The rollup's logs of one event in [fromBlock, toBlock], fetched in LOG_CHUNK_BLOCKS chunks. */
+async function getRollupLogs(clients: L1Clients, rollup: Address, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest') {
+  const to = toBlock === 'latest' ? await clients.public.getBlockNumber() : toBlock;
+  const event = rollupAbi.find((x) => x.type === 'event' && x.name === eventName) as never;
+  const logs: Log[] = [];
+  for (let from = fromBlock; from <= to; from += LOG_CHUNK_BLOCKS) {
+    const end = from + LOG_CHUNK_BLOCKS - 1n < to ? from + LOG_CHUNK_BLOCKS - 1n : to;
+    logs.push(...(await clients.public.getLogs({ address: rollup, fromBlock: from, toBlock: end, event })));
+  }
+  return logs;
+}
+
 /** L1 operations queued in [fromBlock, toBlock], in queue order, each checked against the contract's queue hash. */
 export async function getQueuedOps(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<QueuedOp[]> {
-  const logs = await clients.public.getLogs({ address: rollup, fromBlock, toBlock, event: rollupAbi.find((x) => x.type === 'event' && x.name === 'L1OpQueued') as never });
+  const logs = await getRollupLogs(clients, rollup, 'L1OpQueued', fromBlock, toBlock);
   const parsed = parseEventLogs({ abi, logs, eventName: 'L1OpQueued' }) as unknown as { args: { queueIndex: bigint; op: Hex }; blockNumber: bigint }[];
   const out: QueuedOp[] = [];
   for (const l of parsed) {
@@ -47,7 +65,7 @@ export type CommittedBatch = {
 
 /** Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. */
 export async function getCommittedBatches(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<CommittedBatch[]> {
-  const logs = await clients.public.getLogs({ address: rollup, fromBlock, toBlock, event: rollupAbi.find((x) => x.type === 'event' && x.name === 'BatchCommitted') as never });
+  const logs = await getRollupLogs(clients, rollup, 'BatchCommitted', fromBlock, toBlock);
   const parsed = parseEventLogs({ abi, logs, eventName: 'BatchCommitted' }) as unknown as {
     args: { batchNum: bigint; newRoot: bigint; exitRoot: bigint; l1Start: bigint; l1Count: number; txCount: number };
     transactionHash: Hex;
