@@ -47,7 +47,7 @@ export async function runDemoTraffic(stack: DevnetStack, o: { readonly stopped: 
         const { hash } = await u.client.transfer({ privateKey: u.key, from: u.index, to: to.index, amount });
         o.log('demo-transfer', { from: u.name, to: to.name, amountWei: amount.toString(), hash });
       }
-      if (round % 5 === 0) {
+      if (round % 4 === 2) {
         const u = users[round % users.length];
         if (u !== undefined) {
           const { hash } = await u.client.withdraw({ privateKey: u.key, from: u.index, amount: 10n ** 16n });
