@@ -163,6 +163,7 @@ contract Rollup is ReentrancyGuard {
     event ExodusRefunded(uint256 indexed queueIndex, address indexed to, uint32 tokenId, uint256 amount);
     event DesignatedProverSet(address indexed committer, address indexed prover);
     event ProverRewardPaid(uint256 indexed batchNum, address indexed prover, uint256 amount);
+    event ProverRewardReclaimed(uint256 indexed batchNum, address indexed committer, uint256 amount);
 
     error NotSequencer();
     error NotGovernance();
@@ -200,6 +201,7 @@ contract Rollup is ReentrancyGuard {
     error NothingToRefund(uint256 queueIndex);
     error ProverPriority(uint256 batchNum, uint256 until);
     error RewardTooLarge(uint256 value);
+    error NothingToReclaim(uint256 batchNum);
 
     modifier onlySequencer() {
         if (msg.sender != sequencer) revert NotSequencer();
@@ -633,6 +635,21 @@ contract Rollup is ReentrancyGuard {
         exodusRefunded[queueIndex] = true;
         emit ExodusRefunded(queueIndex, to, tokenId, amount);
         _pay(to, tokenId, amount);
+    }
+
+    /// @notice In exodus, the proving reward of a batch that was never proven (it can no longer be)
+    /// goes back to the batch's committer, who paid it; once (anyone may submit).
+    function exodusReclaimReward(uint256 batchNum) external nonReentrant {
+        if (!exodus) revert NotExodus();
+        if (batchNum == 0 || batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
+        Batch storage b = batches[batchNum];
+        if (b.proven) revert NothingToReclaim(batchNum);
+        uint256 reward = b.proverReward;
+        if (reward == 0) revert NothingToReclaim(batchNum);
+        b.proverReward = 0;
+        emit ProverRewardReclaimed(batchNum, b.committer, reward);
+        (bool ok,) = b.committer.call{value: reward}("");
+        if (!ok) revert TransferFailed();
     }
 
     /// @dev Root of a 4-ary Poseidon path (docs/PROTOCOL.md §4). One Poseidon(4) per level.

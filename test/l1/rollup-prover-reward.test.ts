@@ -180,3 +180,21 @@ test('self-sequencing proves in the same call: no window, no reward', async () =
   const p = await getProverPriority(deployer, d.rollup, BigInt(batchNum));
   assert.deepEqual([p.committer, p.reward, p.proven], [addr(bob), 0n, true]);
 });
+
+test('in exodus the reward of a never-proven batch goes back to its committer, once', async () => {
+  const n = await commit(500n);
+  await reverts(write(bob, 'exodusReclaimReward', [n]), 'NotExodus');
+  await increaseTime(deployer.public, DELAYS.exodusDelay + 1);
+  await write(alice, 'triggerExodus', []);
+  await reverts(write(bob, 'exodusReclaimReward', [n - 1n]), 'NothingToReclaim', [n - 1n]);
+  await reverts(write(bob, 'exodusReclaimReward', [n + 1n]), 'BatchNotCommitted', [n + 1n]);
+  await reverts(write(bob, 'exodusReclaimReward', [0n]), 'BatchNotCommitted', [0n]);
+  const before = await seq.public.getBalance({ address: addr(seq) });
+  // A third party submits: the committer's balance rises by exactly the reward.
+  const r = await write(bob, 'exodusReclaimReward', [n]);
+  assert.equal(await seq.public.getBalance({ address: addr(seq) }), before + 500n);
+  const ev = parseEventLogs({ abi: rollupAbi as Abi, logs: r.logs, eventName: 'ProverRewardReclaimed' }) as unknown as { args: { batchNum: bigint; committer: Address; amount: bigint } }[];
+  assert.deepEqual(ev.map((l) => l.args), [{ batchNum: n, committer: addr(seq), amount: 500n }]);
+  await reverts(write(bob, 'exodusReclaimReward', [n]), 'NothingToReclaim', [n]);
+  assert.equal(await deployer.public.getBalance({ address: d.rollup }), 0n);
+});
