@@ -221,17 +221,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       const a = state.getAccount(index);
       return a === undefined ? null : accountJson(index, a);
     },
-    findAccounts: (f) => {
-      const out: number[] = [];
-      for (const [i, a] of state.allAccounts()) {
-        if (f.l1Address !== undefined && a.l1Address !== f.l1Address) continue;
-        if (f.tokenId !== undefined && a.tokenId !== f.tokenId) continue;
-        if (f.publicKey !== undefined && (a.publicKey[0] !== f.publicKey[0] || a.publicKey[1] !== f.publicKey[1])) continue;
-        out.push(i);
-        if (out.length >= 1000) break;
-      }
-      return out;
-    },
+    findAccounts: (f) => state.findAccounts(f),
     getTransaction: (hash) => {
       const at = state.getTxLocation(hash);
       if (at !== undefined) {

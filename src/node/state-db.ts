@@ -101,6 +101,8 @@ export class StateDb implements StateReader {
   private readonly pending: Database<{ seq: number; tx: StoredTx }, string>;
   private readonly intents: Database<CommitIntent, string>;
   private readonly undo: Database<Undo, number>;
+  /** Lookup keys of accounts by owner and by key (`ownerKey`/`pubKey` + index → ''); set at creation. */
+  private readonly lookup: Database<string, string>;
   private readonly undoDepth: number;
   private cached: Meta;
   private pendingSeq = 0;
@@ -116,6 +118,13 @@ export class StateDb implements StateReader {
     this.pending = root.openDB<{ seq: number; tx: StoredTx }, string>({ name: 'pending', encoding: 'json' });
     this.intents = root.openDB<CommitIntent, string>({ name: 'intent', encoding: 'json' });
     this.undo = root.openDB<Undo, number>({ name: 'undo', encoding: 'msgpack' });
+    this.lookup = root.openDB<string, string>({ name: 'lookup', encoding: 'string' });
+    // Databases written before the lookup existed: build it once from the accounts.
+    if (this.lookup.getKeysCount() === 0 && this.accounts.getKeysCount() > 0) {
+      this.env.transactionSync(() => {
+        for (const [i, a] of this.allAccounts()) for (const k of lookupKeys(i, a)) void this.lookup.put(k, '');
+      });
+    }
     for (const { value } of this.pending.getRange({})) this.pendingSeq = Math.max(this.pendingSeq, value.seq + 1);
     const stored = this.meta.get('state');
     if (stored === undefined) {
@@ -196,7 +205,11 @@ export class StateDb implements StateReader {
         if (batchNum > this.undoDepth) void this.undo.remove(batchNum - this.undoDepth);
       }
       for (const [k, v] of changes.nodes) void this.nodes.put(k, v);
-      for (const [i, a] of changes.accounts) void this.accounts.put(i, encodeAccount(a));
+      for (const [i, a] of changes.accounts) {
+        // An account's owner, token and key never change after creation: index it when it appears.
+        if (this.accounts.get(i) === undefined) for (const k of lookupKeys(i, a)) void this.lookup.put(k, '');
+        void this.accounts.put(i, encodeAccount(a));
+      }
       if (record !== undefined) {
         if (record.batchNum !== batchNum) throw new StorageError('STATE_DB_ORDER', `record of batch ${record.batchNum} given for batch ${batchNum}`);
         void this.batches.put(batchNum, record);
@@ -225,7 +238,13 @@ export class StateDb implements StateReader {
     const record = this.batches.get(batchNum);
     this.env.transactionSync(() => {
       for (const [k, v] of undo.nodes) void (v === null ? this.nodes.remove(k) : this.nodes.put(k, v));
-      for (const [i, v] of undo.accounts) void (v === null ? this.accounts.remove(i) : this.accounts.put(i, v));
+      for (const [i, v] of undo.accounts) {
+        if (v === null) {
+          const created = this.getAccount(i);
+          if (created !== undefined) for (const k of lookupKeys(i, created)) void this.lookup.remove(k);
+          void this.accounts.remove(i);
+        } else void this.accounts.put(i, v);
+      }
       void this.undo.remove(batchNum);
       void this.batches.remove(batchNum);
       if (record !== undefined) {
@@ -286,6 +305,31 @@ export class StateDb implements StateReader {
     this.intents.removeSync('current');
   }
 
+  /**
+   * Indices of accounts owned by `l1Address` (optionally of one token), or controlled by `publicKey`,
+   * ascending, at most `limit`: an index lookup, not a scan.
+   */
+  findAccounts(filter: { readonly l1Address?: bigint | undefined; readonly publicKey?: readonly [bigint, bigint] | undefined; readonly tokenId?: number | undefined }, limit = 1000): number[] {
+    const prefix =
+      filter.l1Address !== undefined
+        ? `o:${hex(filter.l1Address, 40)}:${filter.tokenId === undefined ? '' : `${hex(BigInt(filter.tokenId), 8)}:`}`
+        : filter.publicKey !== undefined
+          ? `k:${hex(filter.publicKey[0], 64)}:${hex(filter.publicKey[1], 64)}:`
+          : undefined;
+    if (prefix === undefined) throw new StorageError('STATE_DB_QUERY', 'findAccounts needs an owner or a public key');
+    const out: number[] = [];
+    for (const key of this.lookup.getKeys({ start: prefix, end: `${prefix}~` })) {
+      const index = Number.parseInt(key.slice(key.lastIndexOf(':') + 1), 16);
+      const a = this.getAccount(index);
+      if (a === undefined) continue;
+      if (filter.tokenId !== undefined && a.tokenId !== filter.tokenId) continue;
+      if (filter.l1Address !== undefined && a.l1Address !== filter.l1Address) continue;
+      if (filter.publicKey !== undefined && (a.publicKey[0] !== filter.publicKey[0] || a.publicKey[1] !== filter.publicKey[1])) continue;
+      out.push(index);
+    }
+    return out.sort((x, y) => x - y).slice(0, limit);
+  }
+
   *allAccounts(): IterableIterator<[number, Account]> {
     for (const { key, value } of this.accounts.getRange({})) yield [key, decodeAccount(value)];
   }
@@ -293,4 +337,12 @@ export class StateDb implements StateReader {
   async close(): Promise<void> {
     await this.env.close();
   }
+}
+
+const hex = (v: bigint, width: number): string => v.toString(16).padStart(width, '0');
+
+/** The account's lookup keys: by owner and token, and by public key (index last, fixed-width hex). */
+function lookupKeys(index: number, a: Account): [string, string] {
+  const i = hex(BigInt(index), 8);
+  return [`o:${hex(a.l1Address, 40)}:${hex(BigInt(a.tokenId), 8)}:${i}`, `k:${hex(a.publicKey[0], 64)}:${hex(a.publicKey[1], 64)}:${i}`];
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { StateDb, StorageError } from '../../src/node/state-db.ts';
 import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch } from '../../src/core/stf.ts';
-import { CONFIG } from '../support/rollup.ts';
+import { CONFIG, user } from '../support/rollup.ts';
 import { crashBatches } from '../support/crash-batches.ts';
 
 function tmp(): string {
@@ -98,4 +98,31 @@ test('StateDb: kill -9 at random moments leaves exactly the state after a whole 
     }
   }
   assert.ok(seen.size >= 2, `kills landed at different batches: ${[...seen].join(',')}`);
+});
+
+test('StateDb: accounts are found by owner (and token) and by key through an index; a rolled-back batch leaves no entries', async () => {
+  const dir = tmp();
+  try {
+    const db = StateDb.open({ path: dir, treeDepth: CONFIG.treeDepth });
+    const op = (u: number, tokenId: number, owner = u) => ({ kind: 'createAccount' as const, l1Address: user(owner).l1Address, tokenId, amount: 5n, publicKey: user(u).publicKey });
+    const r1 = applyBatch(db, { l1Ops: [op(0, 0), op(1, 0), op(1, 1)], l2Txs: [], feeTable: [] }, CONFIG, { witness: false });
+    db.applyBatch(1, r1.changes);
+    assert.deepEqual(db.findAccounts({ l1Address: user(1).l1Address }), [2, 3]);
+    assert.deepEqual(db.findAccounts({ l1Address: user(1).l1Address, tokenId: 1 }), [3]);
+    assert.deepEqual(db.findAccounts({ publicKey: user(0).publicKey }), [1]);
+    assert.deepEqual(db.findAccounts({ publicKey: user(1).publicKey, tokenId: 0 }), [2]);
+    assert.deepEqual(db.findAccounts({ l1Address: user(7).l1Address }), []);
+    // A later batch creates one more account (key of user 0, owned by user 1), then is rolled back.
+    const r2 = applyBatch(db, { l1Ops: [op(0, 0, 1)], l2Txs: [], feeTable: [] }, CONFIG, { witness: false });
+    db.applyBatch(2, r2.changes);
+    assert.deepEqual(db.findAccounts({ l1Address: user(1).l1Address, tokenId: 0 }), [2, 4]);
+    assert.deepEqual(db.findAccounts({ publicKey: user(0).publicKey }), [1, 4]);
+    db.revertLastBatch();
+    assert.deepEqual(db.findAccounts({ l1Address: user(1).l1Address, tokenId: 0 }), [2]);
+    assert.deepEqual(db.findAccounts({ publicKey: user(0).publicKey }), [1]);
+    assert.throws(() => db.findAccounts({}), StorageError);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
