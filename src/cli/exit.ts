@@ -11,13 +11,13 @@
  * the root the contract holds. Flags or env: RAMPART_L1_RPC, RAMPART_ROLLUP, RAMPART_L1_KEY. Output is
  * lines, or one JSON object with --json. Exit codes: 0 done, 1 failed (error code on stderr), 2 usage.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type Address, type Hex, getAddress, isAddress } from 'viem';
 import { RampartError } from '../core/errors.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
 import { exodusRefund, getEscapeHatchStatus, triggerExodus } from '../l1/rollupActions.ts';
 import { buildExodusView, claimExodus, exodusAccountProof, type ExodusClaim } from '../node/exodus.ts';
+import { resolveL1Key } from './l1-key.ts';
 
 type Flags = {
   l1Rpc?: string;
@@ -67,24 +67,7 @@ function uint(text: string, flag: string, min: number, max: number): number {
 
 /** The L1 private key from --l1-key, --l1-key-file (owner-only permissions) or RAMPART_L1_KEY. */
 function l1Key(o: Flags): Hex {
-  if (o.l1Key !== undefined && o.l1KeyFile !== undefined) throw usage('pass --l1-key or --l1-key-file, not both', '--l1-key');
-  let raw = o.l1Key;
-  if (raw === undefined && o.l1KeyFile !== undefined) {
-    const path = o.l1KeyFile;
-    try {
-      if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
-        throw new ExitCliError('KEY_FILE_PERMISSIONS', `L1 key file ${path} is accessible by group or others; run chmod 600 ${path}`, { details: { path } });
-      }
-      raw = readFileSync(path, 'utf8').trim();
-    } catch (err) {
-      if (err instanceof ExitCliError) throw err;
-      throw new ExitCliError('KEY_FILE_INVALID', `cannot read L1 key file ${path}`, { cause: err, details: { path } });
-    }
-  }
-  raw ??= process.env['RAMPART_L1_KEY'];
-  if (raw === undefined) throw usage('no L1 key: pass --l1-key HEX, --l1-key-file FILE or set RAMPART_L1_KEY', '--l1-key');
-  if (!/^0x[0-9a-fA-F]{64}$/.test(raw)) throw usage('the L1 key must be 32 bytes of 0x-hex', '--l1-key');
-  return raw as Hex;
+  return resolveL1Key(o, (code, message, options) => new ExitCliError(code, message, options));
 }
 
 async function clients(o: Flags, withKey: boolean): Promise<L1Clients> {
