@@ -58,6 +58,7 @@ export type CommitOutcome =
 
 export type CommitCall = { readonly header: CommitHeader; readonly l1Ops: Hex; readonly batchData: Hex };
 
+const ALREADY_KNOWN = /already known|known transaction|already imported/i;
 const BENIGN_BROADCAST = /already known|nonce too low|known transaction|replacement transaction underpriced|already imported/i;
 
 export function assertBatcherOptions(o: BatcherOptions): void {
@@ -154,8 +155,8 @@ export class Batcher {
     } catch (err) {
       const text = err instanceof Error ? `${err.message} ${(err as { details?: string }).details ?? ''}` : String(err);
       // Re-broadcasts after a restart or of a bump that lost the race are expected to be refused.
-      if (replacing && BENIGN_BROADCAST.test(text)) return;
-      if (BENIGN_BROADCAST.test(text) && /already known|known transaction|already imported/i.test(text)) return;
+      // A first broadcast may only meet "already known"; nonce or price refusals mean it did not go out.
+      if (replacing ? BENIGN_BROADCAST.test(text) : ALREADY_KNOWN.test(text)) return;
       throw decodeL1Error(err, 'broadcast commitBatch');
     }
   }

@@ -32,6 +32,7 @@ import {
   withdraw,
 } from '../l1/rollupActions.ts';
 import { deriveBatch } from './derivation.ts';
+import { toAddressHex } from './stored-tx.ts';
 
 const abi = rollupAbi as Abi;
 
@@ -171,7 +172,7 @@ export function exodusAccountProof(view: Pick<ExodusView, 'state' | 'config' | '
     nonce: account.nonce,
     balance: account.balance,
     publicKey: [account.publicKey[0], account.publicKey[1]],
-    l1Address: getAddress(`0x${account.l1Address.toString(16).padStart(40, '0')}`),
+    l1Address: getAddress(toAddressHex(account.l1Address)),
     siblings,
   };
 }
@@ -232,7 +233,7 @@ export async function claimExodus(p: ClaimExodusParameters): Promise<ExodusClaim
   }
   if (owner !== undefined) {
     for (const e of view.exits.filter((x) => x.l1Address === owner)) {
-      const to = getAddress(`0x${e.l1Address.toString(16).padStart(40, '0')}`);
+      const to = getAddress(toAddressHex(e.l1Address));
       const base = { kind: 'exit', batchNum: e.batchNum, slot: e.slot, to, tokenId: e.tokenId, amount: e.amount } as const;
       const paid = await read<boolean>(l1, view.rollup, 'isWithdrawn', [BigInt(e.batchNum), BigInt(e.slot)]);
       if (paid) out.push({ ...base, tx: null, skipped: 'already-withdrawn' });
@@ -240,7 +241,7 @@ export async function claimExodus(p: ClaimExodusParameters): Promise<ExodusClaim
     }
     for (const q of view.refundable) {
       if ((q.op.kind !== 'createAccount' && q.op.kind !== 'deposit') || q.op.l1Address !== owner) continue;
-      const base = { kind: 'refund', queueIndex: q.index, to: getAddress(`0x${q.op.l1Address.toString(16).padStart(40, '0')}`), tokenId: q.op.tokenId, amount: q.op.amount } as const;
+      const base = { kind: 'refund', queueIndex: q.index, to: getAddress(toAddressHex(q.op.l1Address)), tokenId: q.op.tokenId, amount: q.op.amount } as const;
       const done = await read<boolean>(l1, view.rollup, 'exodusRefunded', [BigInt(q.index)]);
       if (done) out.push({ ...base, tx: null, skipped: 'already-refunded' });
       else out.push({ ...base, tx: await send(() => exodusRefund(l1, view.rollup, BigInt(q.index), q.opHex)) });

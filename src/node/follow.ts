@@ -16,7 +16,7 @@ import type { L1Clients } from '../l1/createL1Clients.ts';
 import { rollupAbi } from '../l1/generated/Rollup.ts';
 import { getCommittedBatches, type CommittedBatch } from '../l1/rollupActions.ts';
 import type { BatchRecord, StateDb, StoredTx } from './state-db.ts';
-import { toHex32, toHexQ } from './stored-tx.ts';
+import { toAddressHex, toHex32, toHexQ } from './stored-tx.ts';
 
 export class FollowError extends RampartError {
   override readonly name = 'FollowError';
@@ -89,7 +89,7 @@ export function batchRecord(r: RecordInput): BatchRecord {
     l1Ops: bytesToHex(encodeL1Ops(r.l1Ops)),
     txs: r.txs,
     feeTable: r.feeTable.map((f) => ({ tokenId: f.tokenId, accountIdx: f.accountIdx, fee: toHexQ(f.fee) })),
-    exits: r.result.exits.map((e) => ({ slot: e.slot, l1Address: `0x${e.l1Address.toString(16).padStart(40, '0')}` as Hex, tokenId: e.tokenId, amount: toHexQ(e.amount), leaf: toHex32(e.leaf) })),
+    exits: r.result.exits.map((e) => ({ slot: e.slot, l1Address: toAddressHex(e.l1Address), tokenId: e.tokenId, amount: toHexQ(e.amount), leaf: toHex32(e.leaf) })),
     commitTx: r.commit.tx,
     commitBlock: Number(r.commit.block),
     commitBlockHash: r.commit.blockHash,

@@ -29,7 +29,7 @@ import { createRpcServer, type Json, type RpcBackend, type RpcServer } from './r
 import { createParallelSealer } from './parallel-sealer.ts';
 import { Sequencer } from './sequencer.ts';
 import { StateDb, type BatchRecord } from './state-db.ts';
-import { storeTx, toHex32, toHexQ } from './stored-tx.ts';
+import { storeTx, toAddressHex, toHex32, toHexQ } from './stored-tx.ts';
 
 export type NodeLog = (event: string, fields: Record<string, unknown>) => void;
 
@@ -304,7 +304,7 @@ function accountJson(index: number, a: NonNullable<ReturnType<StateDb['getAccoun
     balance: toHexQ(a.balance),
     nonce: a.nonce,
     publicKey: [toHexQ(a.publicKey[0]), toHexQ(a.publicKey[1])],
-    l1Address: `0x${a.l1Address.toString(16).padStart(40, '0')}`,
+    l1Address: toAddressHex(a.l1Address),
   };
 }
 

@@ -10,6 +10,8 @@ import type { StoredTx } from './state-db.ts';
 
 export const toHex32 = (v: bigint): Hex => `0x${v.toString(16).padStart(64, '0')}`;
 export const toHexQ = (v: bigint): Hex => `0x${v.toString(16)}`;
+/** A 160-bit L1 address held as a number (accounts, exits, L1 ops), as 0x + 40 lowercase hex. */
+export const toAddressHex = (v: bigint): Hex => `0x${v.toString(16).padStart(40, '0')}`;
 
 export function txHash(tx: Omit<L2Tx, 'signature'>, domain: Fr): Hex {
   return toHex32(l2TxMessage(tx, domain));
