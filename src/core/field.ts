@@ -117,3 +117,23 @@ export function frFromBytesLE(bytes: Uint8Array, offset = 0, name = 'field eleme
   assertFr(v, name);
   return v;
 }
+
+const U64 = (1n << 64n) - 1n;
+
+/** Canonical Fr into 32 little-endian bytes at `offset` of `view`: 4 word writes (no per-byte BigInt ops). */
+export function writeFrLEView(view: DataView, offset: number, x: bigint): void {
+  view.setBigUint64(offset, x & U64, true);
+  view.setBigUint64(offset + 8, (x >> 64n) & U64, true);
+  view.setBigUint64(offset + 16, (x >> 128n) & U64, true);
+  view.setBigUint64(offset + 24, x >> 192n, true);
+}
+
+/** 32 little-endian bytes at `offset` of `view` as a number (the caller knows they are canonical). */
+export function readFrLEView(view: DataView, offset: number): bigint {
+  return (
+    view.getBigUint64(offset, true) |
+    (view.getBigUint64(offset + 8, true) << 64n) |
+    (view.getBigUint64(offset + 16, true) << 128n) |
+    (view.getBigUint64(offset + 24, true) << 192n)
+  );
+}

@@ -6,7 +6,7 @@
  * width, built on first use. Byte APIs take canonical 32-byte little-endian elements.
  */
 import { InvalidInputError } from './errors.ts';
-import { FR_MODULUS, assertFr } from './field.ts';
+import { FR_MODULUS, assertFr, readFrLEView, writeFrLEView } from './field.ts';
 import { poseidonParams } from './poseidon-params.ts';
 import { POSEIDON_LAYOUT, poseidonInstance } from './wasm/poseidon-engine.ts';
 
@@ -53,24 +53,6 @@ function assertLength(bytes: Uint8Array, need: number, name: string): void {
   }
 }
 
-const U64 = (1n << 64n) - 1n;
-
-/** Canonical Fr -> 32 LE bytes in engine memory (4 word writes instead of 32 byte-wise BigInt ops). */
-function writeFr(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, x & U64, true);
-  view.setBigUint64(offset + 8, (x >> 64n) & U64, true);
-  view.setBigUint64(offset + 16, (x >> 128n) & U64, true);
-  view.setBigUint64(offset + 24, x >> 192n, true);
-}
-
-function readFr(view: DataView, offset: number): bigint {
-  return (
-    view.getBigUint64(offset, true) |
-    (view.getBigUint64(offset + 8, true) << 64n) |
-    (view.getBigUint64(offset + 16, true) << 128n) |
-    (view.getBigUint64(offset + 24, true) << 192n)
-  );
-}
 
 const views = new WeakMap<Uint8Array, DataView>();
 function viewOf(mem: Uint8Array): DataView {
@@ -91,9 +73,9 @@ export function poseidon(inputs: readonly bigint[]): bigint {
   inputs.forEach((x, i) => assertFr(x, `poseidon input ${i}`));
   const e = poseidonInstance(inputs.length + 1);
   const view = viewOf(e.mem);
-  inputs.forEach((x, i) => writeFr(view, POSEIDON_LAYOUT.input + 32 * i, x));
+  inputs.forEach((x, i) => writeFrLEView(view, POSEIDON_LAYOUT.input + 32 * i, x));
   e.hash();
-  return readFr(view, POSEIDON_LAYOUT.output);
+  return readFrLEView(view, POSEIDON_LAYOUT.output);
 }
 
 /**

@@ -23,7 +23,7 @@
 import { Worker } from 'node:worker_threads';
 import { accountLeafInputs, exitLeaf } from '../core/account.ts';
 import { RampartError } from '../core/errors.ts';
-import { frToBytesLE, type Fr } from '../core/field.ts';
+import { frToBytesLE, readFrLEView, writeFrLEView, type Fr } from '../core/field.ts';
 import { MemoryNodeStore, nodeKey, SIBLINGS_PER_LEVEL, SparseMerkleTree, treeLevels, type NodeKey } from '../core/smt.ts';
 import type { StateReader } from '../core/state.ts';
 import {
@@ -235,28 +235,9 @@ export class SplitController {
   }
 }
 
-const U64 = (1n << 64n) - 1n;
-
-/** Canonical Fr into 32 LE bytes: 4 word writes (frToBytesLE does 32 BigInt shifts). */
-function writeFr(view: DataView, offset: number, x: bigint): void {
-  view.setBigUint64(offset, x & U64, true);
-  view.setBigUint64(offset + 8, (x >> 64n) & U64, true);
-  view.setBigUint64(offset + 16, (x >> 128n) & U64, true);
-  view.setBigUint64(offset + 24, x >> 192n, true);
-}
-
-/** 32 LE bytes at `offset` of `view` (canonical by construction: the engine wrote them) into an Fr. */
-function frAt(view: DataView, offset: number): Fr {
-  return (
-    view.getBigUint64(offset, true) |
-    (view.getBigUint64(offset + 8, true) << 64n) |
-    (view.getBigUint64(offset + 16, true) << 128n) |
-    (view.getBigUint64(offset + 24, true) << 192n)
-  );
-}
-
+/** 32 LE bytes at `offset` of `bytes` (written by the engine, so canonical) into an Fr. */
 function readFr(bytes: Uint8Array, offset: number): Fr {
-  return frAt(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
+  return readFrLEView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
 }
 
 /**
@@ -286,7 +267,7 @@ export function buildLowerInput(
     indices[n] = u.index;
     splits[n] = splitOf[from + n] ?? split.lo;
     const inputs = accountLeafInputs(u.after);
-    for (let j = 0; j < 4; j++) writeFr(view, n * LEAF_INPUT_BYTES + j * 32, inputs[j] ?? 0n);
+    for (let j = 0; j < 4; j++) writeFrLEView(view, n * LEAF_INPUT_BYTES + j * 32, inputs[j] ?? 0n);
     // With no level below the split the stage still reads the old leaf.
     if (split.hi === 0 && !seen.has(nodeKey(0, u.index))) {
       seen.add(nodeKey(0, u.index));
@@ -364,8 +345,8 @@ export async function upperStage(
           index: u.index,
           before: u.before,
           after: u.after,
-          oldLeaf: frAt(records, n * layout.bytes + layout.oldLeaf),
-          newLeaf: frAt(records, n * layout.bytes + layout.newLeaf),
+          oldLeaf: readFrLEView(records, n * layout.bytes + layout.oldLeaf),
+          newLeaf: readFrLEView(records, n * layout.bytes + layout.newLeaf),
           siblings,
         });
       }
