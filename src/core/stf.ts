@@ -721,8 +721,9 @@ export type ApplyPostedParameters = {
 
 /**
  * Derivation's STF: replays a posted batch. Every posted L2 transaction must be valid; the first one
- * that is not raises InvalidBatchTxError. Transactions carrying a signature have it (and their nonce
- * and fee cap) checked; bare ZK-mode records are checked for everything else.
+ * that is not raises InvalidBatchTxError. Transactions carrying a signature and fee cap have them
+ * checked, over the given nonce or, when none is given (optimistic data), the sender's nonce at that
+ * point of the batch; bare ZK-mode records are checked for everything else.
  */
 export function applyPostedBatch(
   state: StateReader,
@@ -743,15 +744,18 @@ export function applyPostedBatch(
   params.l2Txs.forEach((tx, i) => {
     const slot = config.maxL1Ops + i;
     const signature = tx.signature;
-    const signed = signature !== undefined && tx.nonce !== undefined && tx.maxFeeF !== undefined;
+    const signed = signature !== undefined && tx.maxFeeF !== undefined;
+    // Optimistic data does not post the nonce: a valid transaction carries its sender's nonce as it
+    // stands at this point of the batch (a sender's second transaction in a batch signs nonce + 1).
+    const nonce = tx.nonce ?? (signed ? e.st.get(tx.from)?.nonce : undefined);
     const verify = signed
       ? (): boolean => {
           const from = e.st.get(tx.from);
-          const body = { kind: tx.kind, from: tx.from, to: tx.to, amountF: tx.amountF, maxFeeF: tx.maxFeeF ?? 0, nonce: tx.nonce ?? 0 };
+          const body = { kind: tx.kind, from: tx.from, to: tx.to, amountF: tx.amountF, maxFeeF: tx.maxFeeF ?? 0, nonce: nonce ?? 0 };
           return from !== undefined && verifySignature(l2TxMessage(body, domain), signature, from.publicKey);
         }
       : undefined;
-    const check = checkL2(tx, e.st, e.fees, verify);
+    const check = checkL2(nonce === undefined ? tx : { ...tx, nonce }, e.st, e.fees, verify);
     if ('reason' in check) throw new InvalidBatchTxError(i, check.reason);
     applyL2(e, tx, check, slot);
     l2Receipts.push({ status: 'included', slot, fee: check.fee });

@@ -53,15 +53,15 @@ export function deriveBatch(state: StateReader, posted: PostedBatch, config: Stf
     data.mode === 'zk'
       ? data.txs.map((r) => ({ kind: recordKind(r), from: r.from, to: r.to, amountF: r.amountF }))
       : data.txs.map((r) => {
-          const from = state.getAccount(r.from);
           let signature;
           try {
             signature = unpackSignature(r.signature);
           } catch (cause) {
             throw new DerivationError('DERIVED_BAD_SIGNATURE', `batch ${posted.batchNum}: a posted signature does not decode`, { cause });
           }
-          // The nonce is not posted: a valid transaction carries its sender's current nonce.
-          return { kind: recordKind(r), from: r.from, to: r.to, amountF: r.amountF, maxFeeF: r.maxFeeF, signature, nonce: from?.nonce ?? 0 };
+          // The nonce is not posted: applyPostedBatch takes the sender's nonce as it stands at this
+          // transaction (not the pre-batch nonce: a sender may have several transactions in a batch).
+          return { kind: recordKind(r), from: r.from, to: r.to, amountF: r.amountF, maxFeeF: r.maxFeeF, signature };
         });
   const result = applyPostedBatch(state, { l1Ops, l2Txs, feeTable: data.feeTable }, config);
   if (result.newRoot !== posted.newRoot || result.exitRoot !== posted.exitRoot || result.newNextIndex !== posted.newNextIndex) {
