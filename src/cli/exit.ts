@@ -7,16 +7,24 @@
  *   rampart exodus trigger  freeze the rollup once the contract allows it (anyone)
  *   rampart exodus proof    print the account proof for `exodusWithdraw` (no key needed)
  *   rampart exodus refund   refund one unprocessed deposit by queue index (anyone; pays the depositor)
+ *   rampart self-sequence   every sequencer is silent: build, prove and submit the next batches yourself
+ *                           (queued L1 ops plus any signed L2 transactions from --txs) with your circuit files
  * The state is rebuilt by replaying commitBatch calldata up to the last final batch and checked against
  * the root the contract holds. Flags or env: RAMPART_L1_RPC, RAMPART_ROLLUP, RAMPART_L1_KEY. Output is
  * lines, or one JSON object with --json. Exit codes: 0 done, 1 failed (error code on stderr), 2 usage.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { type Address, type Hex, getAddress, isAddress } from 'viem';
 import { RampartError } from '../core/errors.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
 import { exodusRefund, getEscapeHatchStatus, triggerExodus } from '../l1/rollupActions.ts';
 import { buildExodusView, claimExodus, exodusAccountProof, type ExodusClaim } from '../node/exodus.ts';
+import { selfSequence } from '../node/self-sequence.ts';
+import { l2TxSchema, toL2Tx } from '../node/rpc-schemas.ts';
+import { createProver } from '../prover/prover.ts';
+import type { L2Tx } from '../core/tx.ts';
 import { resolveL1Key } from './l1-key.ts';
 
 type Flags = {
@@ -29,6 +37,11 @@ type Flags = {
   fromBlock?: string;
   queueIndex?: string;
   dryRun?: boolean;
+  wasm?: string;
+  zkey?: string;
+  txs?: string;
+  maxBatches?: string;
+  threads?: string;
   json?: boolean;
 };
 
@@ -82,6 +95,22 @@ async function clients(o: Flags, withKey: boolean): Promise<L1Clients> {
 
 function fromBlock(o: Flags): { fromBlock?: bigint } {
   return o.fromBlock === undefined ? {} : { fromBlock: BigInt(uint(o.fromBlock, '--from-block', 0, Number.MAX_SAFE_INTEGER)) };
+}
+
+/** Signed L2 transactions from a JSON file: an array in the node's JSON-RPC form (rampart_sendTransaction). */
+function readTxsFile(path: string): L2Tx[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new ExitCliError('TXS_FILE_INVALID', `cannot read ${path} as JSON`, { cause, details: { path } });
+  }
+  const parsed = z.array(l2TxSchema).max(100_000).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ExitCliError('TXS_FILE_INVALID', `${path}: ${issue === undefined ? 'invalid' : `${issue.path.join('.')}: ${issue.message}`}`, { details: { path } });
+  }
+  return parsed.data.map(toL2Tx);
 }
 
 const toJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
@@ -203,6 +232,35 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
         if (q === undefined) throw new ExitCliError('NOT_REFUNDABLE', `queue item ${index} is not an unprocessed deposit (final batches consumed up to ${view.l1End})`, { details: { index } });
         const receipt = await exodusRefund(c, view.rollup, BigInt(index), q.opHex);
         output(o, { tx: receipt.transactionHash, queueIndex: index }, [`refunded queue item ${index}: tx ${receipt.transactionHash}`]);
+      }),
+    );
+
+  signer(program.command('self-sequence'))
+    .description('when every sequencer is silent past the self-sequencing delay: build, prove and submit the next batches from L1 data alone')
+    .requiredOption('--wasm <path>', "the batch circuit's witness calculator (the circuit the rollup's verifier was made from)")
+    .requiredOption('--zkey <path>', 'its proving key')
+    .option('--txs <file>', 'signed L2 transactions to include (JSON array, rampart_sendTransaction form)')
+    .option('--max-batches <n>', 'stop after this many batches')
+    .option('--threads <n>', 'prover worker threads', '1')
+    .action((o: Flags) =>
+      run(o, async () => {
+        const r = rollup(o);
+        const from = fromBlock(o);
+        const maxBatches = o.maxBatches === undefined ? undefined : uint(o.maxBatches, '--max-batches', 1, 1_000_000);
+        const threads = uint(o.threads ?? '1', '--threads', 1, 64);
+        const l2Txs = o.txs === undefined ? [] : readTxsFile(o.txs);
+        const c = await clients(o, true);
+        const prover = await createProver({ wasmPath: o.wasm ?? '', zkeyPath: o.zkey ?? '', threads });
+        try {
+          const res = await selfSequence({ l1: c, rollup: r, prover, l2Txs, ...from, ...(maxBatches === undefined ? {} : { maxBatches }) });
+          output(o, { batches: res.batches, rejected: res.rejected, remaining: res.remaining.length }, [
+            ...(res.batches.length === 0 ? ['nothing to sequence'] : res.batches.map((b) => `batch ${b.batchNum}: ${b.l1Ops} L1 ops, ${b.l2Included.length} L2 txs, proven in ${b.proveMs} ms, tx ${b.txHash}`)),
+            ...res.rejected.map((x) => `rejected ${x.hash}: ${x.reason}`),
+            ...(res.remaining.length === 0 ? [] : [`${res.remaining.length} transactions left: self-sequencing closed again (send them with forceTransfer, or wait)`]),
+          ]);
+        } finally {
+          await prover.close();
+        }
       }),
     );
 }
