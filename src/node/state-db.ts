@@ -227,6 +227,51 @@ export class StateDb implements StateReader {
   }
 
   /**
+   * The state as it stood after batch `batchNum` (≤ the current batch), read through the undo entries
+   * of every later batch: what a challenger or defender needs to re-execute an older batch still in
+   * its challenge window. Cost: the later batches' undo entries are read once, into memory. A view,
+   * not a snapshot: valid until the database next changes (use it synchronously).
+   */
+  stateAfter(batchNum: number): StateReader {
+    const current = this.cached.batchNum;
+    if (!Number.isInteger(batchNum) || batchNum < 0 || batchNum > current) {
+      throw new StorageError('STATE_DB_ORDER', `no state after batch ${batchNum}: the database is at batch ${current}`, { details: { batchNum, current } });
+    }
+    if (batchNum === current) return this;
+    const nodes = new Map<number, Uint8Array | null>();
+    const accounts = new Map<number, Uint8Array | null>();
+    let meta: Meta = this.cached;
+    // Newest first, so the oldest undo entry (the value before batch batchNum + 1) wins.
+    for (let b = current; b > batchNum; b--) {
+      const undo = this.undo.get(b);
+      if (undo === undefined) {
+        throw new StorageError('STATE_DB_UNDO', `batch ${b} is older than the undo depth (${this.undoDepth}); raise undoDepth to cover the challenge window`, { details: { batchNum: b } });
+      }
+      for (const [k, v] of undo.nodes) nodes.set(k, v);
+      for (const [i, v] of undo.accounts) accounts.set(i, v);
+      meta = undo.meta;
+    }
+    const nextIndex = meta.nextIndex;
+    return {
+      nextIndex,
+      getNode: (key) => {
+        const v = nodes.get(key);
+        return v === undefined ? this.nodes.get(key) : (v ?? undefined);
+      },
+      getAccount: (index) => {
+        const v = accounts.get(index);
+        if (v === null) return undefined;
+        if (v === undefined) return index < nextIndex ? this.getAccount(index) : undefined;
+        try {
+          return decodeAccount(v);
+        } catch (cause) {
+          throw new StorageError('STATE_DB_CORRUPT', `account ${index} is not decodable`, { cause });
+        }
+      },
+    };
+  }
+
+  /**
    * Rolls back the last applied batch (an L1 reorg removed its commit) and returns its record. Its
    * signed transactions go back to the pending pool; the caller re-admits them.
    */

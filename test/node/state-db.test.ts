@@ -126,3 +126,36 @@ test('StateDb: accounts are found by owner (and token) and by key through an ind
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('StateDb.stateAfter: every earlier state, read through the undo log, re-executes the next batch exactly', async () => {
+  const dir = tmp();
+  try {
+    const batches = crashBatches(5);
+    const db = StateDb.open({ path: dir, treeDepth: CONFIG.treeDepth, undoDepth: 3 });
+    const roots: bigint[] = [db.root()];
+    const nextIndices: number[] = [db.nextIndex];
+    for (const [i, b] of batches.entries()) {
+      const r = applyBatch(db, b, CONFIG, { witness: false });
+      db.applyBatch(i + 1, r.changes);
+      roots.push(r.newRoot);
+      nextIndices.push(r.newNextIndex);
+    }
+    // The undo log covers the last 3 batches: states after batches 2..5.
+    for (let k = 2; k <= 5; k++) {
+      const view = db.stateAfter(k);
+      assert.equal(view.nextIndex, nextIndices[k]);
+      const empty = applyBatch(view, { l1Ops: [], l2Txs: [], feeTable: [] }, CONFIG, { witness: false });
+      assert.equal(empty.newRoot, roots[k], `root after batch ${k}`);
+      const next = batches[k];
+      if (next !== undefined) assert.equal(applyBatch(view, next, CONFIG, { witness: false }).newRoot, roots[k + 1], `batch ${k + 1} replayed on the view`);
+      // Accounts created later do not exist in the view.
+      assert.equal(view.getAccount(nextIndices[k] ?? 0), undefined);
+    }
+    assert.throws(() => db.stateAfter(1), (e: unknown) => e instanceof StorageError && e.code === 'STATE_DB_UNDO');
+    assert.throws(() => db.stateAfter(6), (e: unknown) => e instanceof StorageError && e.code === 'STATE_DB_ORDER');
+    assert.throws(() => db.stateAfter(-1), StorageError);
+    await db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
