@@ -3,9 +3,11 @@
  * L1 reorg removed. Shared by every role that keeps a state database (sequencer, prover, follower).
  *
  * Reorg rule: the database records, per batch, the block (number and hash) its commit was included
- * in. The last local batch is kept iff L1 still has a block with that hash at that height and the
- * contract's `lastCommitted` is at least that batch; otherwise it is rolled back with its undo entry
- * and the check repeats on the batch before. Batches are re-derived from L1 afterwards.
+ * in. The last local batch is kept iff L1 still has a block with that hash at that height, the
+ * contract's `lastCommitted` is at least that batch and L1's state root for that number is still the
+ * local one (a dispute may have removed a batch that another commit then replaced); otherwise it is
+ * rolled back with its undo entry and the check repeats on the batch before. Batches are re-derived
+ * from L1 afterwards.
  */
 import type { Address, Hex } from 'viem';
 import { bytesToHex } from 'viem';
@@ -30,6 +32,12 @@ export async function lastProvenOnL1(l1: L1Clients, rollup: Address): Promise<nu
   return Number((await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'lastProven' })) as bigint);
 }
 
+/** The state root L1 holds for batch `batchNum` (0 for a number not committed). */
+export async function stateRootOnL1(l1: L1Clients, rollup: Address, batchNum: number): Promise<bigint> {
+  const b = (await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'batches', args: [BigInt(batchNum)] })) as readonly unknown[];
+  return b[1] as bigint;
+}
+
 export async function inExodus(l1: L1Clients, rollup: Address): Promise<boolean> {
   return (await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'exodus' })) as boolean;
 }
@@ -43,7 +51,9 @@ export async function rollbackReorged(state: StateDb, l1: L1Clients, rollup: Add
     if (rec === undefined) throw new FollowError('FOLLOW_NO_RECORD', `batch ${state.batchNum} has no record; the database predates reorg tracking`);
     if (state.batchNum <= committed) {
       const block = await l1.public.getBlock({ blockNumber: BigInt(rec.commitBlock) }).catch(() => undefined);
-      if (block?.hash === rec.commitBlockHash) break;
+      // Same block, and still the same batch at this number: a dispute (optimistic modes) may have
+      // removed the batch and someone committed another one in its place since.
+      if (block?.hash === rec.commitBlockHash && (await stateRootOnL1(l1, rollup, state.batchNum)) === BigInt(rec.root)) break;
     }
     const r = state.revertLastBatch();
     if (r !== undefined) removed.push(r);
