@@ -18,9 +18,10 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { type Account, accountLeaf } from './account.ts';
-import { RampartError, InvalidInputError } from './errors.ts';
+import { DecodeError, RampartError, InvalidInputError } from './errors.ts';
 import { frToBytesBE, frToBytesLE, type Fr } from './field.ts';
-import { decodeBatchData, FEE_ENTRY_BYTES, OPTIMISTIC_RECORD_BYTES, recordKind } from './batch-data.ts';
+import { BATCH_DATA_VERSION, FEE_ENTRY_BYTES, OPTIMISTIC_RECORD_BYTES, recordKind } from './batch-data.ts';
+import { MAX_FEE_TOKENS } from './params.ts';
 import { unpackSignature } from './eddsa.ts';
 import { SUBGROUP_ORDER } from './babyjub.ts';
 import { SparseMerkleTree, MemoryNodeStore, siblingsToFr } from './smt.ts';
@@ -30,6 +31,7 @@ import {
   InvalidBatchTxError,
   type ApplyPostedParameters,
   type BatchResult,
+  type FeeEntry,
   type L2RejectReason,
   type StepWitness,
   type StfConfig,
@@ -44,16 +46,43 @@ export class OneStepError extends RampartError {
 // ---------------------------------------------------------------------------------------------
 // Batch data binding
 
-/** header = batchData[0 : 3 + 24·feeCount + 4] (version, mode, feeCount, fee entries, txCount). */
-function splitOptimistic(batchData: Uint8Array): { header: Uint8Array; records: Uint8Array[] } {
-  const data = decodeBatchData(batchData);
-  if (data.mode !== 'optimistic') throw new InvalidInputError('one-step proofs need optimistic batch data (mode 1)');
-  const headerLength = 3 + data.feeTable.length * FEE_ENTRY_BYTES + 4;
-  const records: Uint8Array[] = [];
-  for (let o = headerLength; o < batchData.length; o += OPTIMISTIC_RECORD_BYTES) {
-    records.push(batchData.slice(o, o + OPTIMISTIC_RECORD_BYTES));
+type RawOptimistic = {
+  readonly header: Uint8Array;
+  readonly records: Uint8Array[];
+  /**
+   * Header content the data decoder refuses although the layout is sound (version ≠ 1, a duplicate fee
+   * token, fee account index 0): the batch is invalid as a whole, and OneStepProver says so at its
+   * first L2 or fee step.
+   */
+  readonly defect: boolean;
+};
+
+/**
+ * Splits optimistic batch data by layout only — header = batchData[0 : 3 + 24·feeCount + 4] (version,
+ * mode, feeCount, fee entries, txCount), then txCount 78-byte records — so committed data whose
+ * header content is defective can still be hashed and traced. The mode byte must be 1 and the length
+ * exact (what a commit in optimistic mode checks).
+ */
+function splitOptimistic(batchData: Uint8Array): RawOptimistic {
+  if (!(batchData instanceof Uint8Array) || batchData.length < 7) throw new DecodeError('optimistic batch data: too short');
+  if (batchData[1] !== 1) throw new InvalidInputError('one-step proofs need optimistic batch data (mode 1)');
+  const view = new DataView(batchData.buffer, batchData.byteOffset, batchData.byteLength);
+  const feeCount = batchData[2] ?? 0;
+  const headerLength = 3 + feeCount * FEE_ENTRY_BYTES + 4;
+  const txCount = batchData.length >= headerLength ? view.getUint32(headerLength - 4) : -1;
+  if (txCount < 0 || batchData.length !== headerLength + txCount * OPTIMISTIC_RECORD_BYTES) {
+    throw new DecodeError(`optimistic batch data: length ${batchData.length} does not match its header`, { details: { feeCount, txCount } });
   }
-  return { header: batchData.slice(0, headerLength), records };
+  const records: Uint8Array[] = [];
+  for (let o = headerLength; o < batchData.length; o += OPTIMISTIC_RECORD_BYTES) records.push(batchData.slice(o, o + OPTIMISTIC_RECORD_BYTES));
+  const tokens = new Set<number>();
+  let defect = batchData[0] !== BATCH_DATA_VERSION || feeCount > MAX_FEE_TOKENS;
+  for (let k = 0; k < feeCount; k++) {
+    const token = view.getUint32(3 + k * FEE_ENTRY_BYTES);
+    if (view.getUint32(7 + k * FEE_ENTRY_BYTES) === 0 || tokens.has(token)) defect = true;
+    tokens.add(token);
+  }
+  return { header: batchData.slice(0, headerLength), records, defect };
 }
 
 /** Every level of the records tree, leaves first; the last level is [root]. */
@@ -151,6 +180,13 @@ export type StepProofInput = {
   readonly exitSiblings: readonly Fr[];
 };
 
+/** Why a step is invalid: the STF's rejection of a record, or a defect of the committed header/fee table. */
+export type InvalidStepReason = L2RejectReason | 'bad-header' | 'bad-fee-account';
+
+export type InvalidStep =
+  | { readonly step: number; readonly record: number; readonly reason: InvalidStepReason }
+  | { readonly step: number; readonly feeEntry: number; readonly reason: 'bad-header' | 'bad-fee-account' };
+
 export type BatchTrace = {
   readonly l1Count: number;
   readonly txCount: number;
@@ -160,13 +196,13 @@ export type BatchTrace = {
   /** S_0..S_k: k = n for a valid batch, else the index of the invalid step. */
   readonly states: readonly StepState[];
   readonly stateHashes: readonly Uint8Array[];
-  /** The first record the STF rejects (its step returns valid = false on chain), if any. */
-  readonly invalid: { readonly step: number; readonly record: number; readonly reason: L2RejectReason } | undefined;
+  /** The first step OneStepProver finds invalid (valid = false), if any. */
+  readonly invalid: InvalidStep | undefined;
   readonly recordsRoot: Uint8Array;
   readonly stepDataHash: Uint8Array;
   /** Proof inputs for steps 0..k−1, and for step k when the batch is invalid. */
   readonly proofs: readonly StepProofInput[];
-  /** The STF's result for a valid batch (undefined when a record is invalid). */
+  /** The STF's result for a valid batch (undefined when the batch is invalid). */
   readonly result: BatchResult | undefined;
 };
 
@@ -175,7 +211,7 @@ export type TraceBatchParameters = {
   readonly state: StateReader;
   /** The batch's L1 ops (queue items l1Start .. l1Start + l1Count − 1), in order. */
   readonly l1Ops: readonly L1Op[];
-  /** The posted optimistic batch data (version 1, mode 1). */
+  /** The posted optimistic batch data (mode 1, exact length; see splitOptimistic). */
   readonly batchData: Uint8Array;
   readonly config: StfConfig;
 };
@@ -183,49 +219,76 @@ export type TraceBatchParameters = {
 /** A signature that cannot verify (R8 off the curve, S = l): an undecodable posted signature. */
 const UNDECODABLE_SIGNATURE: EddsaSignature = { r8: [0n, 0n], s: SUBGROUP_ORDER };
 
+type RawRecord = { readonly from: number; readonly to: number; readonly amountF: number; readonly maxFeeF: number; readonly signature: Uint8Array };
+
+/** Records by layout only: `from = 0` is kept (the STF calls it malformed; the decoder would throw). */
+function rawRecord(r: Uint8Array): RawRecord {
+  const v = new DataView(r.buffer, r.byteOffset, r.byteLength);
+  return { from: v.getUint32(0), to: v.getUint32(4), amountF: v.getUint32(8), maxFeeF: v.getUint16(12), signature: r.subarray(14, 78) };
+}
+
+function rawFeeTable(header: Uint8Array): FeeEntry[] {
+  const v = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  return Array.from({ length: header[2] ?? 0 }, (_, k) => {
+    const o = 3 + k * FEE_ENTRY_BYTES;
+    return { tokenId: v.getUint32(o), accountIdx: v.getUint32(o + 4), fee: (v.getBigUint64(o + 8) << 64n) | v.getBigUint64(o + 16) };
+  });
+}
+
 /**
- * S_0..S_k of a posted optimistic batch and the proof inputs of every step up to the first invalid
- * record (included). Throws the STF's BatchError for a batch the STF refuses as a whole (bad fee
- * table, too large), DecodeError/InvalidInputError for bytes that are not optimistic batch data.
+ * S_0..S_k of a posted optimistic batch and the proof inputs of every step up to the first invalid one
+ * (included). Invalid steps: a record the STF rejects; the first L2 or fee step of a batch whose
+ * committed header the decoder refuses; a fee credit to an account that does not exist or holds
+ * another token. Throws OneStepError ONE_STEP_UNPROVABLE for an invalid batch no step can show invalid
+ * on L1 (docs/PROTOCOL.md §14.3, known limits), the STF's BatchError for a batch too large, and
+ * DecodeError/InvalidInputError for bytes that are not optimistic batch data.
  * Cost: one `applyPostedBatch` with witnesses (two when a record is invalid) plus one tree mirror.
  */
 export function traceBatch(params: TraceBatchParameters): BatchTrace {
   const { state, l1Ops, batchData, config } = params;
-  const data = decodeBatchData(batchData);
-  if (data.mode !== 'optimistic') throw new InvalidInputError('one-step proofs need optimistic batch data (mode 1)');
-  const { header, records } = splitOptimistic(batchData);
+  const { header, records, defect } = splitOptimistic(batchData);
   const tree = recordsTree(records);
   const rRoot = tree[tree.length - 1]?.[0] ?? new Uint8Array(32);
+  const feeTable = rawFeeTable(header);
+  const txs = records.map(rawRecord);
   const l1Count = l1Ops.length;
-  const txCount = data.txs.length;
-  const feeCount = data.feeTable.length;
+  const txCount = txs.length;
+  const feeCount = feeTable.length;
+  const zeros = new Array<bigint>(feeCount).fill(0n);
 
-  // The nonce is not posted: it is the sender's nonce when its record runs. L1 ops never change a
-  // nonce (created accounts start at 0) and every earlier record was valid, so it is the pre-batch
-  // nonce plus the sender's earlier records.
-  const sent = new Map<number, number>();
-  const l2Txs: ApplyPostedParameters['l2Txs'] = data.txs.map((r) => {
-    const nonce = (state.getAccount(r.from)?.nonce ?? 0) + (sent.get(r.from) ?? 0);
-    sent.set(r.from, (sent.get(r.from) ?? 0) + 1);
-    let signature: EddsaSignature;
-    try {
-      signature = unpackSignature(r.signature);
-    } catch {
-      // Undecodable (R8 not a point, S ≥ l): invalid exactly where a bad signature would be (last check).
-      signature = UNDECODABLE_SIGNATURE;
-    }
-    return { kind: recordKind(r), from: r.from, to: r.to, amountF: r.amountF, maxFeeF: r.maxFeeF, nonce, signature };
-  });
-
-  let result: BatchResult | undefined;
+  let invalid: InvalidStep | undefined;
   let run: BatchResult;
-  let invalid: BatchTrace['invalid'];
-  try {
-    run = result = applyPostedBatch(state, { l1Ops, l2Txs, feeTable: data.feeTable }, config, { witness: true });
-  } catch (cause) {
-    if (!(cause instanceof InvalidBatchTxError)) throw cause;
-    invalid = { step: l1Count + cause.position, record: cause.position, reason: cause.reason };
-    run = applyPostedBatch(state, { l1Ops, l2Txs: l2Txs.slice(0, cause.position), feeTable: data.feeTable }, config, { witness: true });
+  if (defect) {
+    // Only the L1 steps run; the first L2 or fee step is invalid whatever it holds.
+    if (txCount + feeCount === 0) throw new OneStepError('ONE_STEP_UNPROVABLE', 'defective header in a batch without L2 or fee steps');
+    invalid = txCount > 0 ? { step: l1Count, record: 0, reason: 'bad-header' } : { step: l1Count, feeEntry: 0, reason: 'bad-header' };
+    run = applyPostedBatch(state, { l1Ops, l2Txs: [], feeTable: [] }, config, { witness: true });
+  } else {
+    // The nonce is not posted: it is the sender's nonce when its record runs. L1 ops never change a
+    // nonce (created accounts start at 0) and every earlier record was valid, so it is the pre-batch
+    // nonce plus the sender's earlier records.
+    const sent = new Map<number, number>();
+    const l2Txs: ApplyPostedParameters['l2Txs'] = txs.map((r) => {
+      const nonce = (state.getAccount(r.from)?.nonce ?? 0) + (sent.get(r.from) ?? 0);
+      sent.set(r.from, (sent.get(r.from) ?? 0) + 1);
+      let signature: EddsaSignature;
+      try {
+        signature = unpackSignature(r.signature);
+      } catch {
+        // Undecodable (R8 not a point, S ≥ l): invalid exactly where a bad signature would be (last check).
+        signature = UNDECODABLE_SIGNATURE;
+      }
+      return { kind: recordKind(r), from: r.from, to: r.to, amountF: r.amountF, maxFeeF: r.maxFeeF, nonce, signature };
+    });
+    // Unusable fee accounts are judged below, at their own step, as OneStepProver does.
+    const options = { witness: true, allowUnusableFeeAccounts: true } as const;
+    try {
+      run = applyPostedBatch(state, { l1Ops, l2Txs, feeTable }, config, options);
+    } catch (cause) {
+      if (!(cause instanceof InvalidBatchTxError)) throw cause;
+      invalid = { step: l1Count + cause.position, record: cause.position, reason: cause.reason };
+      run = applyPostedBatch(state, { l1Ops, l2Txs: l2Txs.slice(0, cause.position), feeTable }, config, options);
+    }
   }
 
   const mirror = new Mirror(state, config.treeDepth);
@@ -244,28 +307,47 @@ export function traceBatch(params: TraceBatchParameters): BatchTrace {
       proofs.push({ ...blank('l1', pre), item: encodeL1Op(op), accounts: mirror.l1Witnesses(op, pre.nextIndex, w), exitSiblings: exitSiblings(w) });
     } else {
       const i = j - l1Count;
-      proofs.push(l2Proof(pre, i, records, header, tree, mirror.l2Witnesses(data.txs[i] ?? { from: 0, to: 0 }, pre.nextIndex, w), exitSiblings(w)));
+      proofs.push(l2Proof(pre, i, records, header, tree, mirror.l2Witnesses(txs[i] as RawRecord, pre.nextIndex, w), exitSiblings(w)));
     }
     mirror.apply(w);
-    states.push({ stateRoot: w.postRoot, exitRoot: w.exit?.postRoot ?? pre.exitRoot, nextIndex: w.postNextIndex, acc: w.feesAfter });
+    // A run without the fee table (defective header) reports no accumulators: they are all 0.
+    const acc = w.feesAfter.length === feeCount ? w.feesAfter : zeros;
+    states.push({ stateRoot: w.postRoot, exitRoot: w.exit?.postRoot ?? pre.exitRoot, nextIndex: w.postNextIndex, acc });
   }
 
   if (invalid !== undefined) {
-    const i = invalid.record;
-    proofs.push(l2Proof(last(), i, records, header, tree, mirror.l2Witnesses(data.txs[i] ?? { from: 0, to: 0 }, last().nextIndex, undefined), []));
+    const pre = last();
+    if ('record' in invalid) {
+      // A defective header is refused before any account is read: no witnesses.
+      const accounts = invalid.reason === 'bad-header' ? [] : mirror.l2Witnesses(txs[invalid.record] as RawRecord, pre.nextIndex, undefined);
+      proofs.push(l2Proof(pre, invalid.record, records, header, tree, accounts, []));
+    } else {
+      proofs.push({ ...blank('fee', pre), header, recordsRoot: rRoot });
+    }
   } else {
     // The STF witnesses a fee credit only when its accumulator is non-zero; every entry is a step here.
     let next = l2End;
-    data.feeTable.forEach((entry, k) => {
+    let unprovable = false;
+    for (const [k, entry] of feeTable.entries()) {
       const pre = last();
+      const accounts = mirror.read([entry.accountIdx], pre.nextIndex);
+      const proof: StepProofInput = { ...blank('fee', pre), header, recordsRoot: rRoot, accounts };
+      proofs.push(proof);
+      if (accounts[0]?.account?.tokenId !== entry.tokenId) {
+        invalid = { step: l1Count + txCount + k, feeEntry: k, reason: 'bad-fee-account' };
+        break;
+      }
+      // The STF wants the account at the start of the batch; L1 can only see it exists now.
+      if (!(entry.accountIdx < state.nextIndex && state.getAccount(entry.accountIdx)?.tokenId === entry.tokenId)) unprovable = true;
       const credited = (pre.acc[k] ?? 0n) > 0n ? witness[next++] : undefined;
-      proofs.push({ ...blank('fee', pre), header, recordsRoot: rRoot, accounts: mirror.read([entry.accountIdx], pre.nextIndex) });
       if (credited !== undefined) mirror.apply(credited);
-      const acc = pre.acc.map((a, m) => (m === k ? 0n : a));
-      states.push({ ...pre, stateRoot: credited?.postRoot ?? pre.stateRoot, acc });
-    });
+      states.push({ ...pre, stateRoot: credited?.postRoot ?? pre.stateRoot, acc: pre.acc.map((a, m) => (m === k ? 0n : a)) });
+    }
+    if (invalid === undefined && unprovable) {
+      throw new OneStepError('ONE_STEP_UNPROVABLE', 'the fee table names an account created in the same batch: invalid for the STF, not provable on L1');
+    }
     const end = last();
-    if (result === undefined || end.stateRoot !== result.newRoot || end.exitRoot !== result.exitRoot || end.nextIndex !== result.newNextIndex) {
+    if (invalid === undefined && (end.stateRoot !== run.newRoot || end.exitRoot !== run.exitRoot || end.nextIndex !== run.newNextIndex)) {
       throw new OneStepError('ONE_STEP_INTERNAL', 'trace end state differs from the STF result');
     }
   }
@@ -281,7 +363,7 @@ export function traceBatch(params: TraceBatchParameters): BatchTrace {
     recordsRoot: rRoot,
     stepDataHash: keccak_256(concat(header, rRoot)),
     proofs,
-    result,
+    result: invalid === undefined ? run : undefined,
   };
 }
 

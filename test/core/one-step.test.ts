@@ -8,6 +8,7 @@ import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import {
   encodeStepProof,
   finalStepState,
+  OneStepError,
   initialStepState,
   recordsRoot,
   stepDataHash,
@@ -18,7 +19,7 @@ import {
 } from '../../src/core/one-step.ts';
 import { verifyMerkleProof } from '../../src/core/smt.ts';
 import { MemoryState } from '../../src/core/state.ts';
-import { applyPostedBatch, createStfConfig, type FeeEntry } from '../../src/core/stf.ts';
+import { applyPostedBatch, BatchError, createStfConfig, type FeeEntry } from '../../src/core/stf.ts';
 import type { L2Tx } from '../../src/core/tx.ts';
 import { DOMAIN, signTx, user } from '../support/rollup.ts';
 import { batchFromIntents, createOp, genesisOps, intentArb, optimisticData, postBatch } from '../support/optimistic.ts';
@@ -65,7 +66,11 @@ function checkProofInputs(trace: BatchTrace, depth: number): void {
     assert.deepEqual(stepStateHash(p.pre), trace.stateHashes[j], `step ${j}: pre-state`);
     const first = p.accounts[0];
     if (first !== undefined && p.kind !== 'l1') {
-      const index = Number(p.kind === 'fee' ? FEES[j - trace.l1Count - trace.txCount]?.accountIdx : new DataView(p.item.buffer, p.item.byteOffset).getUint32(0));
+      // Fee step: entry k's account, read from the header; L2 step: the record's sender.
+      const index =
+        p.kind === 'fee'
+          ? new DataView(p.header.buffer, p.header.byteOffset).getUint32(3 + 24 * (j - trace.l1Count - trace.txCount) + 4)
+          : new DataView(p.item.buffer, p.item.byteOffset).getUint32(0);
       const leaf = first.account === undefined ? 0n : accountLeaf(first.account);
       assert.ok(verifyMerkleProof(p.pre.stateRoot, index, leaf, first.siblings, depth), `step ${j}: witness 0 opens the pre root`);
     }
@@ -210,4 +215,34 @@ test('property: trace endpoints equal applyPostedBatch; a corrupted record is de
     { numRuns: 60 },
   );
   assert.ok(invalids >= 10 && steps >= 100, `not vacuous: ${invalids} corrupted batches, ${steps} steps`);
+});
+
+test('committed data the decoder or the fee rules refuse: the first step that shows it is invalid', () => {
+  const state = genesis();
+  const tx = transfer(0, 1, 2, 10n, 0);
+  const l1Ops = [createOp(3, 0, 10n)];
+  const trace = (data: Uint8Array): BatchTrace => traceBatch({ state, l1Ops, batchData: data, config: CONFIG });
+  // Header defects: duplicate fee token, fee account 0, unknown version. The first L2 step says so.
+  const dup = optimisticData([FEES[0] as FeeEntry, { tokenId: 0, accountIdx: 2, fee: 1n }], [tx]);
+  assert.deepEqual(trace(dup).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  assert.equal(trace(dup).states.length, 2);
+  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 0, fee: 1n }], [tx])).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  const v2 = optimisticData(FEES, [tx]);
+  v2[0] = 2;
+  assert.deepEqual(trace(v2).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  // Without records, the first fee step says so.
+  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, FEES[0] as FeeEntry], [])).invalid, { step: 1, feeEntry: 0, reason: 'bad-header' });
+  // A record from account 0 (the decoder refuses it) is a malformed transaction.
+  const zeroFrom = optimisticData(FEES, [tx, tx]);
+  zeroFrom.fill(0, 55 + 78, 55 + 78 + 4);
+  assert.deepEqual(trace(zeroFrom).invalid, { step: 2, record: 1, reason: 'malformed' });
+  // Fee accounts: missing, or holding another token, at their credit step (fees collected or not).
+  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 40, fee: 1n }], [tx])).invalid, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
+  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])).invalid, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
+  checkProofInputs(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])), CONFIG.treeDepth);
+  // An account created by this batch's own L1 op: refused by the STF, but L1 cannot tell (known limit).
+  assert.throws(() => trace(optimisticData([{ tokenId: 0, accountIdx: 7, fee: 1n }], [tx])), (e: unknown) => e instanceof OneStepError && e.code === 'ONE_STEP_UNPROVABLE');
+  assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: [{ tokenId: 0, accountIdx: 7, fee: 1n }] }, CONFIG), BatchError);
+  // The optional STF hook changes nothing by default.
+  assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: [{ tokenId: 0, accountIdx: 40, fee: 1n }] }, CONFIG), BatchError);
 });

@@ -369,6 +369,31 @@ test('tampered proofs revert with typed errors; committed bad signatures (forged
   await replay(elsewhere.prover, there, l1Start);
 });
 
+test('committed defects the STF refuses are valid = false on chain: header, account-0 record, unusable fee accounts', async () => {
+  const config = SMALL({ chainId: 31337n, rollupAddress: 0xfeen });
+  const { prover, view } = await mockProver(config);
+  const state = new MemoryState();
+  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
+  const g = postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config);
+  await enqueue(view, genesis);
+  state.apply(g.result.changes);
+  const tx = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 5n), nonce: 0 }, config.domain);
+  const zeroFrom = optimisticData(FEES, [tx, tx]);
+  zeroFrom.fill(0, 55 + 78, 55 + 78 + 4);
+  const cases: [string, Uint8Array][] = [
+    ['bad-header', optimisticData([FEES[0] as FeeEntry, { tokenId: 0, accountIdx: 2, fee: 1n }], [tx])],
+    ['bad-header', optimisticData([FEES[0] as FeeEntry, FEES[0] as FeeEntry], [])],
+    ['malformed', zeroFrom],
+    ['bad-fee-account', optimisticData([{ tokenId: 0, accountIdx: 40, fee: 1n }], [tx])],
+    ['bad-fee-account', optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])],
+  ];
+  for (const [reason, data] of cases) {
+    const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
+    assert.equal(trace.invalid?.reason, reason);
+    await replay(prover, trace, BigInt(genesis.length));
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // Against the real Rollup
 
