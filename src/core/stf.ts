@@ -260,7 +260,7 @@ export function assertStfConfig(config: StfConfig): void {
   domainHash(config.domain);
 }
 
-function assertFeeTable(state: StateReader, feeTable: readonly FeeEntry[], maxFeeTokens: number): void {
+function assertFeeTable(state: StateReader, feeTable: readonly FeeEntry[], maxFeeTokens: number, checkAccounts = true): void {
   if (feeTable.length > maxFeeTokens) {
     throw new BatchError('BAD_FEE_TABLE', `fee table has ${feeTable.length} entries, max ${maxFeeTokens}`);
   }
@@ -275,7 +275,7 @@ function assertFeeTable(state: StateReader, feeTable: readonly FeeEntry[], maxFe
       throw new BatchError('BAD_FEE_TABLE', `fee entry ${i}: fee out of range`);
     }
     const acc = Number.isInteger(e.accountIdx) ? state.getAccount(e.accountIdx) : undefined;
-    if (acc === undefined || acc.tokenId !== e.tokenId) {
+    if (checkAccounts && (acc === undefined || acc.tokenId !== e.tokenId)) {
       throw new BatchError('BAD_FEE_TABLE', `fee entry ${i}: account ${e.accountIdx} does not exist or holds another token`);
     }
   }
@@ -483,6 +483,8 @@ type Engine = {
   readonly witness: StepWitness[] | undefined;
   /** Planning mode: steps without hashes (the working state then runs with `seal = false`). */
   readonly plan: PlannedStep[] | undefined;
+  /** See ApplyPostedOptions.allowUnusableFeeAccounts. */
+  readonly skipUnusableFeeAccounts: boolean;
 };
 
 type StepStart = { preRoot: Fr; preNextIndex: number; feesBefore: readonly bigint[]; exitCount: number };
@@ -558,6 +560,7 @@ function settleFees(e: Engine, feeTable: readonly FeeEntry[]): void {
     const total = e.fees.acc(i);
     if (total === 0n) return;
     const acc = e.st.get(entry.accountIdx);
+    if (e.skipUnusableFeeAccounts && (acc === undefined || acc.tokenId !== entry.tokenId)) return;
     if (acc === undefined || acc.balance + total > MAX_BALANCE) {
       // Unreachable while the L1 contract caps each token's total at MAX_BALANCE.
       throw new BatchError('FEE_SETTLEMENT_OVERFLOW', `fee account ${entry.accountIdx} cannot receive ${total}`);
@@ -569,9 +572,17 @@ function settleFees(e: Engine, feeTable: readonly FeeEntry[]): void {
   });
 }
 
-function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config: StfConfig, witness: boolean, seal = true, plan = false): Engine {
+function createEngine(
+  state: StateReader,
+  feeTable: readonly FeeEntry[],
+  config: StfConfig,
+  witness: boolean,
+  seal = true,
+  plan = false,
+  skipUnusableFeeAccounts = false,
+): Engine {
   assertStfConfig(config);
-  assertFeeTable(state, feeTable, config.maxFeeTokens);
+  assertFeeTable(state, feeTable, config.maxFeeTokens, !skipUnusableFeeAccounts);
   const st = new WorkingState(state, config.treeDepth, seal);
   if (plan) st.log = [];
   return {
@@ -581,6 +592,7 @@ function createEngine(state: StateReader, feeTable: readonly FeeEntry[], config:
     fees: new FeeState(feeTable),
     witness: witness ? [] : undefined,
     plan: plan ? [] : undefined,
+    skipUnusableFeeAccounts,
   };
 }
 
@@ -719,6 +731,16 @@ export type ApplyPostedParameters = {
   readonly feeTable: readonly FeeEntry[];
 };
 
+export type ApplyPostedOptions = Pick<ApplyBatchOptions, 'witness'> & {
+  /**
+   * For one-step tracing only (src/core/one-step.ts): a fee-table entry whose account does not exist
+   * or holds another token is not a BAD_FEE_TABLE BatchError; it collects fees as usual and is left
+   * uncredited, so every step before its credit can still be traced and the credit shown invalid on
+   * L1. Default false: such a batch is refused, as derivation must.
+   */
+  readonly allowUnusableFeeAccounts?: boolean;
+};
+
 /**
  * Derivation's STF: replays a posted batch. Every posted L2 transaction must be valid; the first one
  * that is not raises InvalidBatchTxError. Transactions carrying a signature and fee cap have them
@@ -729,10 +751,10 @@ export function applyPostedBatch(
   state: StateReader,
   params: ApplyPostedParameters,
   config: StfConfig,
-  options: Pick<ApplyBatchOptions, 'witness'> = {},
+  options: ApplyPostedOptions = {},
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchResult {
-  const e = createEngine(state, params.feeTable, config, options.witness ?? false);
+  const e = createEngine(state, params.feeTable, config, options.witness ?? false, true, false, options.allowUnusableFeeAccounts ?? false);
   const capacity = config.maxL2Txs;
   if (params.l1Ops.length > config.maxL1Ops || params.l2Txs.length > capacity) {
     throw new BatchError('BATCH_TOO_LARGE', `batch of ${params.l1Ops.length} L1 ops and ${params.l2Txs.length} txs exceeds ${config.maxL1Ops} / ${capacity}`);

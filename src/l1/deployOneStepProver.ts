@@ -1,0 +1,31 @@
+/**
+ * Deploys the optimistic one-step prover (contracts/optimistic/OneStepProver.sol) for a Rollup: the
+ * Poseidon(5) contract its EdDSA check hashes with (unless one is given), then the prover, which reads
+ * the Rollup's queue, domain, tree depths and Poseidon contracts at construction and per step.
+ */
+import type { Abi, Address } from 'viem';
+import type { L1Clients } from './createL1Clients.ts';
+import { deployContract } from './deployContract.ts';
+import { oneStepProverAbi, oneStepProverBytecode } from './generated/OneStepProver.ts';
+import { poseidonT6Abi, poseidonT6Bytecode } from './generated/PoseidonT6.ts';
+
+export type DeployOneStepProverParameters = {
+  /** The Rollup (or anything with its view surface, IRollupView). */
+  readonly rollup: Address;
+  /** An existing PoseidonT6 deployment; deployed when absent. */
+  readonly poseidon5?: Address;
+};
+
+export type DeployOneStepProverReturnType = { readonly prover: Address; readonly poseidon5: Address; readonly gasUsed: bigint };
+
+export async function deployOneStepProver(clients: L1Clients, params: DeployOneStepProverParameters): Promise<DeployOneStepProverReturnType> {
+  let poseidon5 = params.poseidon5;
+  let gasUsed = 0n;
+  if (poseidon5 === undefined) {
+    const p5 = await deployContract({ clients, abi: poseidonT6Abi as Abi, bytecode: poseidonT6Bytecode, name: 'PoseidonT6' });
+    poseidon5 = p5.address;
+    gasUsed += p5.gasUsed;
+  }
+  const prover = await deployContract({ clients, abi: oneStepProverAbi as Abi, bytecode: oneStepProverBytecode, name: 'OneStepProver', args: [params.rollup, poseidon5] });
+  return { prover: prover.address, poseidon5, gasUsed: gasUsed + prover.gasUsed };
+}
