@@ -20,16 +20,25 @@ export type QueuedOp = { readonly index: number; readonly op: L1Op; readonly byt
  */
 export const LOG_CHUNK_BLOCKS = 2_000n;
 
-/** The rollup's logs of one event in [fromBlock, toBlock], fetched in LOG_CHUNK_BLOCKS chunks. */
-async function getRollupLogs(clients: L1Clients, rollup: Address, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest') {
+/**
+ * One contract's logs of one event (from `eventAbi`) in [fromBlock, toBlock], fetched in
+ * LOG_CHUNK_BLOCKS chunks. Shared by every L1 reader (rollup, dispute game).
+ */
+export async function getLogsChunked(clients: L1Clients, address: Address, eventAbi: Abi, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest'): Promise<Log[]> {
   const to = toBlock === 'latest' ? await clients.public.getBlockNumber() : toBlock;
-  const event = rollupAbi.find((x) => x.type === 'event' && x.name === eventName) as never;
+  const event = eventAbi.find((x) => x.type === 'event' && x.name === eventName) as never;
+  if (event === undefined) throw new L1Error('L1_RPC_FAILED', `no event ${eventName} in the ABI`);
   const logs: Log[] = [];
   for (let from = fromBlock; from <= to; from += LOG_CHUNK_BLOCKS) {
     const end = from + LOG_CHUNK_BLOCKS - 1n < to ? from + LOG_CHUNK_BLOCKS - 1n : to;
-    logs.push(...(await clients.public.getLogs({ address: rollup, fromBlock: from, toBlock: end, event })));
+    logs.push(...(await clients.public.getLogs({ address, fromBlock: from, toBlock: end, event })));
   }
   return logs;
+}
+
+/** The rollup's logs of one event in [fromBlock, toBlock], fetched in LOG_CHUNK_BLOCKS chunks. */
+function getRollupLogs(clients: L1Clients, rollup: Address, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest') {
+  return getLogsChunked(clients, rollup, abi, eventName, fromBlock, toBlock);
 }
 
 /** L1 operations queued in [fromBlock, toBlock], in queue order, each checked against the contract's queue hash. */
