@@ -460,7 +460,7 @@ contract Rollup is ReentrancyGuard {
         notExodus
     {
         if (!selfSequencingOpen()) revert SelfSequencingClosed();
-        if (mode == MODE_OPTIMISTIC) {
+        if (_mode() == MODE_OPTIMISTIC) {
             _commit(h, l1Ops, batchData, true);
             return;
         }
@@ -480,12 +480,12 @@ contract Rollup is ReentrancyGuard {
     /// @dev The proving reward in msg.value once the mode's bond is taken out (docs/PROTOCOL.md §11.2, §14.1).
     /// A self-sequenced batch carries no reward (zk and multi prove it in the same call).
     function _reward(bool self) internal view returns (uint256 reward) {
-        if (mode == MODE_ZK) {
+        if (_mode() == MODE_ZK) {
             if (self && msg.value != 0) revert BadValue();
             reward = msg.value;
         } else {
             uint256 bond = assertionBond;
-            if (msg.value < bond || ((mode == MODE_OPTIMISTIC || self) && msg.value != bond)) revert BondRequired(bond, msg.value);
+            if (msg.value < bond || ((_mode() == MODE_OPTIMISTIC || self) && msg.value != bond)) revert BondRequired(bond, msg.value);
             reward = msg.value - bond;
         }
         if (reward > type(uint96).max) revert RewardTooLarge(reward);
@@ -504,9 +504,9 @@ contract Rollup is ReentrancyGuard {
         }
         uint256 txCount = _checkBatchData(batchData);
         // Mode 1 has no proof to bind, so it skips the Poseidon work of the data hash (inputHash 0).
-        uint256 dataH = mode == MODE_OPTIMISTIC ? 0 : _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData);
+        uint256 dataH = _mode() == MODE_OPTIMISTIC ? 0 : _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData);
         uint256 batchNum = _store(h, txCount, reward, dataH);
-        if (mode != MODE_ZK) _storeAssertion(batchNum, h.l1Count, txCount, reward, batchData);
+        if (_mode() != MODE_ZK) _storeAssertion(batchNum, h.l1Count, txCount, reward, batchData);
         return batchNum;
     }
 
@@ -514,7 +514,7 @@ contract Rollup is ReentrancyGuard {
     function _store(CommitHeader calldata h, uint256 txCount, uint256 reward, uint256 dataH) internal returns (uint256 batchNum) {
         batchNum = lastCommitted + 1;
         uint64 l1Start = l1Consumed;
-        uint256 inputHash = mode == MODE_OPTIMISTIC ? 0 : poseidon2.hash([_headerHash(batchNum, l1Start, txCount, h), dataH]);
+        uint256 inputHash = _mode() == MODE_OPTIMISTIC ? 0 : poseidon2.hash([_headerHash(batchNum, l1Start, txCount, h), dataH]);
         uint64 l1End = l1Start + h.l1Count;
         l1Consumed = l1End;
         lastCommitted = batchNum;
@@ -527,7 +527,7 @@ contract Rollup is ReentrancyGuard {
             committedAt: uint64(block.timestamp),
             proven: false,
             committer: msg.sender,
-            proverReward: mode == MODE_ZK ? uint96(reward) : 0
+            proverReward: _mode() == MODE_ZK ? uint96(reward) : 0
         });
         emit BatchCommitted(batchNum, h.newRoot, h.exitRoot, l1Start, h.l1Count, uint32(txCount), inputHash);
     }
@@ -610,7 +610,7 @@ contract Rollup is ReentrancyGuard {
     /// its designated prover may; then anyone. The prover is paid the batch's reward in the same call
     /// (push, after all effects; nonReentrant). Mode 1 has no validity proofs (WrongMode).
     function proveBatch(uint256 batchNum, Proof calldata proof) external nonReentrant notExodus {
-        if (mode == MODE_OPTIMISTIC) revert WrongMode();
+        if (_mode() == MODE_OPTIMISTIC) revert WrongMode();
         if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         if (batchNum != lastProven + 1) revert BatchOutOfOrder(batchNum, lastProven + 1);
         Batch storage b = batches[batchNum];
@@ -619,8 +619,18 @@ contract Rollup is ReentrancyGuard {
             revert ProverPriority(batchNum, until);
         }
         _prove(batchNum, proof);
-        uint256 reward;
-        if (mode == MODE_ZK) {
+        uint256 reward = _takeReward(batchNum);
+        if (reward == 0) return;
+        emit ProverRewardPaid(batchNum, msg.sender, reward);
+        (bool ok,) = msg.sender.call{value: reward}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    /// @dev Zeroes and returns batch `batchNum`'s unpaid proving reward: Batch.proverReward in mode 0, the
+    /// commit's Assertion.proverReward in mode 2 (it must survive a removal that reuses the batch number).
+    function _takeReward(uint256 batchNum) internal returns (uint256 reward) {
+        if (_mode() == MODE_ZK) {
+            Batch storage b = batches[batchNum];
             reward = b.proverReward;
             b.proverReward = 0;
         } else {
@@ -628,10 +638,6 @@ contract Rollup is ReentrancyGuard {
             reward = a.proverReward;
             a.proverReward = 0;
         }
-        if (reward == 0) return;
-        emit ProverRewardPaid(batchNum, msg.sender, reward);
-        (bool ok,) = msg.sender.call{value: reward}("");
-        if (!ok) revert TransferFailed();
     }
 
     function _prove(uint256 batchNum, Proof calldata proof) internal {
@@ -646,7 +652,7 @@ contract Rollup is ReentrancyGuard {
     function _checkBatchData(bytes calldata d) internal view returns (uint256 txCount) {
         if (d.length < 7) revert MalformedBatchData("short");
         if (uint8(d[0]) != 1) revert MalformedBatchData("version");
-        if (uint8(d[1]) != (mode == MODE_ZK ? 0 : 1)) revert MalformedBatchData("mode");
+        if (uint8(d[1]) != (_mode() == MODE_ZK ? 0 : 1)) revert MalformedBatchData("mode");
         uint256 feeCount = uint8(d[2]);
         if (feeCount > maxFeeTokens) revert MalformedBatchData("feeCount");
         uint256 o = 3 + feeCount * FEE_ENTRY_BYTES;
@@ -700,8 +706,13 @@ contract Rollup is ReentrancyGuard {
         }
     }
 
+    /// @dev One read site for the immutable: each inline use would cost a 33-byte PUSH32 (EIP-170 budget).
+    function _mode() internal view returns (uint8) {
+        return mode;
+    }
+
     function _recordBytes() internal view returns (uint256) {
-        return mode == MODE_ZK ? RECORD_BYTES : SIGNED_RECORD_BYTES;
+        return _mode() == MODE_ZK ? RECORD_BYTES : SIGNED_RECORD_BYTES;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -709,7 +720,7 @@ contract Rollup is ReentrancyGuard {
 
     /// @notice The last final batch in any mode: zk = proven, optimistic/multi = finalized.
     function lastFinalBatch() public view returns (uint256) {
-        return mode == MODE_ZK ? lastProven : lastFinal;
+        return _mode() == MODE_ZK ? lastProven : lastFinal;
     }
 
     /// @notice True while `commitId` is still the batch at its number (not removed by a fraud proof).
@@ -720,10 +731,10 @@ contract Rollup is ReentrancyGuard {
 
     /// @notice True when finalizeBatch(batchNum) would succeed now.
     function finalizable(uint256 batchNum) public view returns (bool) {
-        if (mode == MODE_ZK || exodus || batchNum != lastFinal + 1 || batchNum > lastCommitted) return false;
+        if (_mode() == MODE_ZK || exodus || batchNum != lastFinal + 1 || batchNum > lastCommitted) return false;
         Batch storage b = batches[batchNum];
         if (block.timestamp < uint256(b.committedAt) + challengeWindow) return false;
-        if (mode == MODE_MULTI && !b.proven) return false;
+        if (_mode() == MODE_MULTI && !b.proven) return false;
         return IDisputeGameView(disputeGame).openDisputes(commitIdOf[batchNum]) == 0;
     }
 
@@ -731,7 +742,7 @@ contract Rollup is ReentrancyGuard {
     /// is open, the previous batch is final and, in multi mode, it is proven. The committer's bond becomes
     /// claimable (pull: a committer that rejects ETH must not block finality).
     function finalizeBatch(uint256 batchNum) external notExodus {
-        if (mode == MODE_ZK) revert WrongMode();
+        if (_mode() == MODE_ZK) revert WrongMode();
         if (batchNum != lastFinal + 1) revert BatchOutOfOrder(batchNum, lastFinal + 1);
         if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         Batch storage b = batches[batchNum];
@@ -740,7 +751,7 @@ contract Rollup is ReentrancyGuard {
         uint256 commitId = commitIdOf[batchNum];
         uint256 open = IDisputeGameView(disputeGame).openDisputes(commitId);
         if (open != 0) revert DisputeOpen(batchNum, open);
-        if (mode == MODE_MULTI && !b.proven) revert BatchNotProven(batchNum);
+        if (_mode() == MODE_MULTI && !b.proven) revert BatchNotProven(batchNum);
         lastFinal = batchNum;
         Assertion storage a = assertions[commitId];
         uint256 bond = a.bond;
@@ -761,7 +772,7 @@ contract Rollup is ReentrancyGuard {
         if (batchNum <= lastFinal) revert AlreadyFinal(batchNum);
         slashed = a.bond;
         a.bond = 0;
-        if (mode == MODE_MULTI && batches[batchNum].proven) {
+        if (_mode() == MODE_MULTI && batches[batchNum].proven) {
             emit FraudAgainstProvenBatch(batchNum, commitId);
             if (!exodus) _enterExodus();
         } else {
@@ -802,7 +813,7 @@ contract Rollup is ReentrancyGuard {
     }
 
     function _isFinal(uint256 batchNum) internal view returns (bool) {
-        return mode == MODE_ZK ? batches[batchNum].proven : batchNum <= lastFinal;
+        return _mode() == MODE_ZK ? batches[batchNum].proven : batchNum <= lastFinal;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -856,7 +867,7 @@ contract Rollup is ReentrancyGuard {
     /// to both, and never allow exodus while the next batch can simply be finalized.
     function exodusAllowed() public view returns (bool) {
         uint256 fin = lastFinalBatch();
-        if (mode != MODE_ZK && finalizable(fin + 1)) return false;
+        if (_mode() != MODE_ZK && finalizable(fin + 1)) return false;
         uint256 delay = exodusDelay + finalityBound;
         uint64 finalEnd = batches[fin].l1End;
         if (finalEnd < queue.length && block.timestamp > uint256(queuedAt[finalEnd]) + delay) return true;
@@ -930,15 +941,7 @@ contract Rollup is ReentrancyGuard {
         if (batchNum == 0 || batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         Batch storage b = batches[batchNum];
         if (b.proven) revert NothingToReclaim(batchNum);
-        uint256 reward;
-        if (mode == MODE_ZK) {
-            reward = b.proverReward;
-            b.proverReward = 0;
-        } else {
-            Assertion storage a = assertions[commitIdOf[batchNum]];
-            reward = a.proverReward;
-            a.proverReward = 0;
-        }
+        uint256 reward = _takeReward(batchNum);
         if (reward == 0) revert NothingToReclaim(batchNum);
         emit ProverRewardReclaimed(batchNum, b.committer, reward);
         (bool ok,) = b.committer.call{value: reward}("");
