@@ -156,11 +156,19 @@ export type ProverPriority = {
 
 export async function getProverPriority(clients: L1Clients, rollup: Address, batchNum: bigint): Promise<ProverPriority> {
   const b = (await clients.public.readContract({ address: rollup, abi, functionName: 'batches', args: [batchNum] })) as readonly unknown[];
-  const [, , , , , committedAt, proven, committer, reward] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address, bigint];
-  const [window, designated] = await Promise.all([
+  const [, , , , , committedAt, proven, committer, batchReward] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address, bigint];
+  const [window, designated, mode] = await Promise.all([
     clients.public.readContract({ address: rollup, abi, functionName: 'proverPriorityWindow' }) as Promise<bigint>,
     clients.public.readContract({ address: rollup, abi, functionName: 'designatedProverOf', args: [committer] }) as Promise<Address>,
+    clients.public.readContract({ address: rollup, abi, functionName: 'mode' }) as Promise<number>,
   ]);
+  // Multi mode keeps the reward with the commit (it must survive a removal that reuses the batch number).
+  let reward = batchReward;
+  if (mode === 2) {
+    const commitId = (await clients.public.readContract({ address: rollup, abi, functionName: 'commitIdOf', args: [batchNum] })) as bigint;
+    const a = (await clients.public.readContract({ address: rollup, abi, functionName: 'assertions', args: [commitId] })) as readonly unknown[];
+    reward = a[8] as bigint;
+  }
   return { committer, designated, until: committedAt + window, reward, proven };
 }
 
@@ -210,6 +218,8 @@ export type EscapeHatchStatus = {
   readonly exodusL1End: bigint;
   readonly lastCommitted: bigint;
   readonly lastProven: bigint;
+  /** The last final batch: `lastProven` in zk mode, `lastFinal` (finalized) in optimistic/multi (docs/PROTOCOL.md §14.1). */
+  readonly lastFinal: bigint;
   readonly queueLength: bigint;
   readonly l1Consumed: bigint;
   readonly delays: { readonly forcedInclusion: bigint; readonly selfSequence: bigint; readonly exodus: bigint };
@@ -218,7 +228,7 @@ export type EscapeHatchStatus = {
 /** One read of everything the escape hatches depend on. */
 export async function getEscapeHatchStatus(clients: L1Clients, rollup: Address): Promise<EscapeHatchStatus> {
   const r = <T>(functionName: string): Promise<T> => clients.public.readContract({ address: rollup, abi, functionName }) as Promise<T>;
-  const [exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, fi, ss, ex] = await Promise.all([
+  const [exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, lastFinal, queueLength, l1Consumed, fi, ss, ex] = await Promise.all([
     r<boolean>('exodus'),
     r<boolean>('exodusAllowed'),
     r<boolean>('selfSequencingOpen'),
@@ -227,11 +237,12 @@ export async function getEscapeHatchStatus(clients: L1Clients, rollup: Address):
     r<bigint>('exodusL1End'),
     r<bigint>('lastCommitted'),
     r<bigint>('lastProven'),
+    r<bigint>('lastFinalBatch'),
     r<bigint>('queueLength'),
     r<bigint>('l1Consumed'),
     r<bigint>('forcedInclusionDelay'),
     r<bigint>('selfSequenceDelay'),
     r<bigint>('exodusDelay'),
   ]);
-  return { exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, delays: { forcedInclusion: fi, selfSequence: ss, exodus: ex } };
+  return { exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, lastFinal, queueLength, l1Consumed, delays: { forcedInclusion: fi, selfSequence: ss, exodus: ex } };
 }

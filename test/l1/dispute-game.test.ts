@@ -21,7 +21,7 @@ import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
-import { withdraw } from '../../src/l1/rollupActions.ts';
+import { getEscapeHatchStatus, getProverPriority, withdraw } from '../../src/l1/rollupActions.ts';
 import {
   commitWithBond,
   finalizeBatch,
@@ -667,6 +667,8 @@ test('optimistic exodus: never while the next batch can be finalized; then after
   assert.equal(await gameRead<bigint>('openDisputes', [commitId]), 1n);
   assert.equal(await read<boolean>('finalizable', [next]), false);
   assert.equal(await read<boolean>('exodusAllowed'), true);
+  const status = await getEscapeHatchStatus(deployer, d.rollup);
+  assert.deepEqual([status.lastFinal, status.lastProven, status.exodusAllowed], [st.lastFinal + 1n, 0n, true], 'escape-hatch readers see finality, not proofs');
   const r = await rollupWrite(outsider, 'triggerExodus', []);
   const [ev] = parseEventLogs({ abi: rollupAbi as Abi, logs: r.logs, eventName: 'ExodusTriggered' }) as unknown as { args: { lastFinalBatch: bigint; stateRoot: bigint } }[];
   assert.equal(ev?.args.lastFinalBatch, st.lastFinal + 1n, 'frozen at the last final batch, not the last committed');
@@ -692,6 +694,7 @@ test('multi mode: bond + reward, the ZK input hash over 12-byte prefixes equals 
     const c1 = await commit(m, b1, { value: ASSERTION_BOND + 555n });
     assert.equal((await read<readonly unknown[]>('batches', [1n], m))[0], b1.inputHash, 'contract inputHash = TS signed-batch commitment');
     assert.equal((await getAssertion(deployer, m.d.rollup, c1.commitId)).proverReward, 555n);
+    assert.equal((await getProverPriority(deployer, m.d.rollup, 1n)).reward, 555n, 'the reader finds the multi reward with the commit');
     await increaseTime(deployer.public, WINDOW);
     await reverts(rollupWrite(outsider, 'finalizeBatch', [1n], undefined, m), 'BatchNotProven', [1n]);
     const before = await balance(addr(outsider));
