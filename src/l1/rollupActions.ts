@@ -72,17 +72,33 @@ export type CommittedBatch = {
   readonly blockHash: Hex;
 };
 
-/** Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. */
+/**
+ * Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. In optimistic and
+ * multi modes a fraud proof removes a batch and every later one (`BatchesReverted(fromBatch, …)`, docs/
+ * PROTOCOL.md §14.1) and their numbers are committed again: a commit followed, later in the range, by a
+ * revert from a batch number at or below its own is dropped, so each number appears at most once, with
+ * the commit that stands. (Zk mode never reverts: nothing is dropped.)
+ */
 export async function getCommittedBatches(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<CommittedBatch[]> {
-  const logs = await getRollupLogs(clients, rollup, 'BatchCommitted', fromBlock, toBlock);
+  const to = toBlock === 'latest' ? await clients.public.getBlockNumber() : toBlock;
+  const logs = await getRollupLogs(clients, rollup, 'BatchCommitted', fromBlock, to);
   const parsed = parseEventLogs({ abi, logs, eventName: 'BatchCommitted' }) as unknown as {
     args: { batchNum: bigint; newRoot: bigint; exitRoot: bigint; l1Start: bigint; l1Count: number; txCount: number };
     transactionHash: Hex;
     blockNumber: bigint;
     blockHash: Hex;
+    logIndex: number;
   }[];
+  const reverts = parseEventLogs({ abi, logs: await getRollupLogs(clients, rollup, 'BatchesReverted', fromBlock, to), eventName: 'BatchesReverted' }) as unknown as {
+    args: { fromBatch: bigint };
+    blockNumber: bigint;
+    logIndex: number;
+  }[];
+  const after = (a: { blockNumber: bigint; logIndex: number }, b: { blockNumber: bigint; logIndex: number }): boolean =>
+    a.blockNumber > b.blockNumber || (a.blockNumber === b.blockNumber && a.logIndex > b.logIndex);
+  const standing = parsed.filter((c) => !reverts.some((r) => r.args.fromBatch <= c.args.batchNum && after(r, c)));
   const out: CommittedBatch[] = [];
-  for (const l of parsed) {
+  for (const l of standing) {
     const tx = await clients.public.getTransaction({ hash: l.transactionHash });
     let decoded;
     try {

@@ -21,7 +21,7 @@ import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
-import { getEscapeHatchStatus, getProverPriority, withdraw } from '../../src/l1/rollupActions.ts';
+import { getCommittedBatches, getEscapeHatchStatus, getProverPriority, withdraw } from '../../src/l1/rollupActions.ts';
 import {
   commitWithBond,
   finalizeBatch,
@@ -669,6 +669,10 @@ test('optimistic exodus: never while the next batch can be finalized; then after
   assert.equal(await read<boolean>('exodusAllowed'), true);
   const status = await getEscapeHatchStatus(deployer, d.rollup);
   assert.deepEqual([status.lastFinal, status.lastProven, status.exodusAllowed], [st.lastFinal + 1n, 0n, true], 'escape-hatch readers see finality, not proofs');
+  // The calldata reader skips every removed commit: each batch number once, with the commit that stands.
+  const committed = await getCommittedBatches(deployer, d.rollup, d.deployBlock);
+  assert.deepEqual(committed.map((b) => b.batchNum), Array.from({ length: Number(st.lastCommitted) }, (_, i) => i + 1));
+  for (const b of committed) assert.equal(b.newRoot, (await read<readonly unknown[]>('batches', [BigInt(b.batchNum)]))[1]);
   const r = await rollupWrite(outsider, 'triggerExodus', []);
   const [ev] = parseEventLogs({ abi: rollupAbi as Abi, logs: r.logs, eventName: 'ExodusTriggered' }) as unknown as { args: { lastFinalBatch: bigint; stateRoot: bigint } }[];
   assert.equal(ev?.args.lastFinalBatch, st.lastFinal + 1n, 'frozen at the last final batch, not the last committed');
