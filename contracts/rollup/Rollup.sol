@@ -28,9 +28,17 @@ interface IBatchVerifier {
     ) external view returns (bool);
 }
 
-/// @title Rampart ZK rollup: L1 operation queue, batch commitments, validity proofs, withdrawals.
+/// @notice The one view of contracts/optimistic/DisputeGame.sol the rollup reads (modes 1 and 2).
+interface IDisputeGameView {
+    function openDisputes(uint256 commitId) external view returns (uint256);
+}
+
+/// @title Rampart rollup: L1 operation queue, batch commitments, validity proofs or bonded assertions
+/// (settlement modes, docs/PROTOCOL.md §14), withdrawals.
 /// @notice Byte layouts and the public-input hash are specified in docs/PROTOCOL.md (§5.1, §7, §8);
 /// this contract recomputes them from calldata so a proof can only finalise the data that was posted.
+/// Modes 1/2 keep only the state a dispute needs (per-commit `assertions`); the game logic lives in
+/// contracts/optimistic/DisputeGame.sol, which alone may remove batches (EIP-170 keeps this contract small).
 contract Rollup is ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -41,6 +49,12 @@ contract Rollup is ReentrancyGuard {
     uint256 internal constant L1_OP_BYTES = 113;
     uint256 internal constant FEE_ENTRY_BYTES = 24;
     uint256 internal constant RECORD_BYTES = 12;
+    /// @dev Modes 1/2 post signed records: from | to | amountF | maxFeeF u16 | sig 64 (docs/PROTOCOL.md §7).
+    uint256 internal constant SIGNED_RECORD_BYTES = 78;
+
+    uint8 internal constant MODE_ZK = 0;
+    uint8 internal constant MODE_OPTIMISTIC = 1;
+    uint8 internal constant MODE_MULTI = 2;
 
     uint8 internal constant OP_CREATE_ACCOUNT = 1;
     uint8 internal constant OP_DEPOSIT = 2;
@@ -66,6 +80,14 @@ contract Rollup is ReentrancyGuard {
         /// @dev Seconds after a batch's commit during which only its committer (or the prover the
         /// committer designated) may prove it; 0 = none. Must be < exodusDelay (docs/PROTOCOL.md §11.2).
         uint64 proverPriorityWindow;
+        /// @dev Settlement (docs/PROTOCOL.md §14.1): 0 zk, 1 optimistic, 2 multi. Modes 1/2 need the
+        /// dispute game's address (deployRollup predicts its CREATE address), a challenge window, the game's
+        /// per-side clock budget (for the finality bound) and the assertion bond; mode 0 ignores them.
+        uint8 mode;
+        address disputeGame;
+        uint64 challengeWindow;
+        uint64 clockBudget;
+        uint96 assertionBond;
     }
 
     struct CommitHeader {
@@ -75,6 +97,22 @@ contract Rollup is ReentrancyGuard {
         uint256 dataCommitment;
         uint32 newNextIndex;
         uint16 l1Count;
+    }
+
+    /// @notice A mode-1/2 commit: everything a dispute over it needs, kept by commitId (not by batch
+    /// number) so a commit removed by a fraud proof stays addressable after its number is reused.
+    struct Assertion {
+        bytes32 stepDataHash;
+        bytes32 recordsRoot;
+        address committer;
+        /// @dev 0 once returned (finality, removal) or slashed.
+        uint96 bond;
+        uint64 batchNum;
+        uint16 l1Count;
+        uint32 txCount;
+        uint8 feeCount;
+        /// @dev Multi mode: the unpaid proving reward (msg.value beyond the bond); Batch.proverReward stays 0.
+        uint96 proverReward;
     }
 
     struct Proof {
@@ -116,6 +154,15 @@ contract Rollup is ReentrancyGuard {
     uint256 public immutable exodusDelay;
     /// @notice Seconds after a commit during which only the batch's priority provers may prove it.
     uint256 public immutable proverPriorityWindow;
+    /// @notice Settlement mode (0 zk, 1 optimistic, 2 multi); fixed at deployment.
+    uint8 public immutable mode;
+    /// @notice The only caller of removeBatchesFrom; its openDisputes() gates finality (modes 1/2).
+    address public immutable disputeGame;
+    uint256 public immutable challengeWindow;
+    uint256 public immutable clockBudget;
+    uint256 public immutable assertionBond;
+    /// @dev challengeWindow + 2·clockBudget: the longest a batch can honestly wait for finality (modes 1/2).
+    uint256 internal immutable finalityBound;
 
     address public sequencer;
     address public governance;
@@ -152,6 +199,17 @@ contract Rollup is ReentrancyGuard {
     /// @notice committer => the prover that shares the committer's priority window (address(0): none).
     mapping(address => address) public designatedProverOf;
 
+    /// @notice Modes 1/2: commitId => assertion; batchNum => commitId of the commit now at that number.
+    /// commitIds start at 1; a commit is live while it is still the batch at its number.
+    mapping(uint256 => Assertion) public assertions;
+    mapping(uint256 => uint256) public commitIdOf;
+    uint256 public commitCount;
+    /// @notice Modes 1/2: batches [1, lastFinal] are final (mode 0 uses lastProven; see lastFinalBatch()).
+    uint256 public lastFinal;
+    /// @notice Returned bonds and rewards, paid by claim(): a committer that cannot receive ETH must not
+    /// be able to block finality or a removal (pull, not push).
+    mapping(address => uint256) public claimable;
+
     event TokenRegistered(uint32 indexed tokenId, address indexed token);
     event L1OpQueued(uint256 indexed queueIndex, bytes op);
     event BatchCommitted(uint256 indexed batchNum, uint256 newRoot, uint256 exitRoot, uint64 l1Start, uint16 l1Count, uint32 txCount, uint256 inputHash);
@@ -164,6 +222,12 @@ contract Rollup is ReentrancyGuard {
     event DesignatedProverSet(address indexed committer, address indexed prover);
     event ProverRewardPaid(uint256 indexed batchNum, address indexed prover, uint256 amount);
     event ProverRewardReclaimed(uint256 indexed batchNum, address indexed committer, uint256 amount);
+    event AssertionCommitted(uint256 indexed batchNum, uint256 indexed commitId, address indexed committer, uint256 bond, bytes32 recordsRoot, bytes32 stepDataHash);
+    event BatchFinalized(uint256 indexed batchNum, uint256 indexed commitId);
+    event BatchesReverted(uint256 indexed fromBatch, uint256 toBatch, uint256 indexed commitId);
+    event FraudAgainstProvenBatch(uint256 indexed batchNum, uint256 indexed commitId);
+    event BondReturned(uint256 indexed commitId, address indexed committer, uint256 amount);
+    event Claimed(address indexed to, uint256 amount);
 
     error NotSequencer();
     error NotGovernance();
@@ -202,6 +266,16 @@ contract Rollup is ReentrancyGuard {
     error ProverPriority(uint256 batchNum, uint256 until);
     error RewardTooLarge(uint256 value);
     error NothingToReclaim(uint256 batchNum);
+    error WrongMode();
+    error BondRequired(uint256 bond, uint256 value);
+    error ChallengeWindowOpen(uint256 batchNum, uint256 until);
+    error DisputeOpen(uint256 batchNum, uint256 open);
+    error BatchNotProven(uint256 batchNum);
+    error NotDisputeGame();
+    error StaleCommit(uint256 commitId);
+    error AlreadyFinal(uint256 batchNum);
+    error BondLocked(uint256 commitId);
+    error NothingToClaim();
 
     modifier onlySequencer() {
         if (msg.sender != sequencer) revert NotSequencer();
@@ -224,6 +298,19 @@ contract Rollup is ReentrancyGuard {
         // An independent prover must get its turn before the rollup may be frozen for want of a proof.
         if (cfg.proverPriorityWindow >= cfg.exodusDelay) revert BadConfig("proverPriorityWindow");
         proverPriorityWindow = cfg.proverPriorityWindow;
+        if (cfg.mode > MODE_MULTI) revert BadConfig("mode");
+        if (cfg.mode != MODE_ZK) {
+            if (cfg.disputeGame == address(0)) revert BadConfig("disputeGame");
+            if (cfg.challengeWindow == 0 || cfg.clockBudget == 0) revert BadConfig("challengeWindow");
+            // A free assertion would let anyone spam batches a challenger must pay to remove.
+            if (cfg.assertionBond == 0) revert BadConfig("assertionBond");
+        }
+        mode = cfg.mode;
+        disputeGame = cfg.mode == MODE_ZK ? address(0) : cfg.disputeGame;
+        challengeWindow = cfg.mode == MODE_ZK ? 0 : cfg.challengeWindow;
+        clockBudget = cfg.mode == MODE_ZK ? 0 : cfg.clockBudget;
+        assertionBond = cfg.mode == MODE_ZK ? 0 : cfg.assertionBond;
+        finalityBound = cfg.mode == MODE_ZK ? 0 : uint256(cfg.challengeWindow) + 2 * uint256(cfg.clockBudget);
         forcedInclusionDelay = cfg.forcedInclusionDelay;
         selfSequenceDelay = cfg.selfSequenceDelay;
         exodusDelay = cfg.exodusDelay;
@@ -342,11 +429,11 @@ contract Rollup is ReentrancyGuard {
     // Batches
 
     /// @notice Commit the next batch. `l1Ops` is the concatenation of the next `h.l1Count` queued
-    /// operations (113 bytes each); `batchData` is the ZK-mode batch data (docs/PROTOCOL.md §7).
-    /// ETH sent along is the batch's proving reward, paid to whoever proves it (docs/PROTOCOL.md §11.2).
+    /// operations (113 bytes each); `batchData` is the batch data of the mode (docs/PROTOCOL.md §7).
+    /// Mode 0: ETH sent along is the batch's proving reward, paid to whoever proves it (§11.2).
+    /// Mode 1: msg.value must be exactly `assertionBond`. Mode 2: the bond plus the proving reward (§14.1).
     function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external payable onlySequencer notExodus {
-        if (msg.value > type(uint96).max) revert RewardTooLarge(msg.value);
-        _commit(h, l1Ops, batchData);
+        _commit(h, l1Ops, batchData, false);
     }
 
     /// @notice Names the prover that shares msg.sender's priority window on the batches msg.sender
@@ -364,14 +451,21 @@ contract Rollup is ReentrancyGuard {
 
     /// @notice Self-sequencing: once `selfSequencingOpen()`, anyone may add the next batch, but only
     /// with its validity proof in the same call and only on top of a fully proven chain, so an
-    /// unprovable commit can never block the rollup (docs/PROTOCOL.md §11.1).
+    /// unprovable commit can never block the rollup (docs/PROTOCOL.md §11.1). Mode 1 has no proofs: the
+    /// self-sequencer posts the assertion bond instead (`proof` is ignored) and a wrong batch is removed
+    /// by a dispute like any other. Mode 2: proof and bond (exactly `assertionBond`).
     function selfSequenceBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData, Proof calldata proof)
         external
+        payable
         notExodus
     {
         if (!selfSequencingOpen()) revert SelfSequencingClosed();
+        if (_mode() == MODE_OPTIMISTIC) {
+            _commit(h, l1Ops, batchData, true);
+            return;
+        }
         if (lastProven != lastCommitted) revert UnprovenBatchPending(lastProven + 1);
-        uint256 batchNum = _commit(h, l1Ops, batchData);
+        uint256 batchNum = _commit(h, l1Ops, batchData, true);
         _prove(batchNum, proof);
     }
 
@@ -383,7 +477,22 @@ contract Rollup is ReentrancyGuard {
         return block.timestamp > since + selfSequenceDelay;
     }
 
-    function _commit(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) internal returns (uint256) {
+    /// @dev The proving reward in msg.value once the mode's bond is taken out (docs/PROTOCOL.md §11.2, §14.1).
+    /// A self-sequenced batch carries no reward (zk and multi prove it in the same call).
+    function _reward(bool self) internal view returns (uint256 reward) {
+        if (_mode() == MODE_ZK) {
+            if (self && msg.value != 0) revert BadValue();
+            reward = msg.value;
+        } else {
+            uint256 bond = assertionBond;
+            if (msg.value < bond || ((_mode() == MODE_OPTIMISTIC || self) && msg.value != bond)) revert BondRequired(bond, msg.value);
+            reward = msg.value - bond;
+        }
+        if (reward > type(uint96).max) revert RewardTooLarge(reward);
+    }
+
+    function _commit(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData, bool self) internal returns (uint256) {
+        uint256 reward = _reward(self);
         if (h.newRoot >= P) revert NotInField("newRoot");
         if (h.exitRoot >= P) revert NotInField("exitRoot");
         if (h.dataCommitment >= P) revert NotInField("dataCommitment");
@@ -394,14 +503,18 @@ contract Rollup is ReentrancyGuard {
             revert L1OpOverdue(next);
         }
         uint256 txCount = _checkBatchData(batchData);
-        return _store(h, txCount, _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData));
+        // Mode 1 has no proof to bind, so it skips the Poseidon work of the data hash (inputHash 0).
+        uint256 dataH = _mode() == MODE_OPTIMISTIC ? 0 : _dataHash(h.dataCommitment, h.l1Count, l1Ops, batchData);
+        uint256 batchNum = _store(h, txCount, reward, dataH);
+        if (_mode() != MODE_ZK) _storeAssertion(batchNum, h.l1Count, txCount, reward, batchData);
+        return batchNum;
     }
 
     /// @dev Records the batch; inputHash = Poseidon([Poseidon([oldRoot, newRoot, counters, exitRoot]), dataH]).
-    function _store(CommitHeader calldata h, uint256 txCount, uint256 dataH) internal returns (uint256 batchNum) {
+    function _store(CommitHeader calldata h, uint256 txCount, uint256 reward, uint256 dataH) internal returns (uint256 batchNum) {
         batchNum = lastCommitted + 1;
         uint64 l1Start = l1Consumed;
-        uint256 inputHash = poseidon2.hash([_headerHash(batchNum, l1Start, txCount, h), dataH]);
+        uint256 inputHash = _mode() == MODE_OPTIMISTIC ? 0 : poseidon2.hash([_headerHash(batchNum, l1Start, txCount, h), dataH]);
         uint64 l1End = l1Start + h.l1Count;
         l1Consumed = l1End;
         lastCommitted = batchNum;
@@ -414,9 +527,56 @@ contract Rollup is ReentrancyGuard {
             committedAt: uint64(block.timestamp),
             proven: false,
             committer: msg.sender,
-            proverReward: uint96(msg.value)
+            proverReward: _mode() == MODE_ZK ? uint96(reward) : 0
         });
         emit BatchCommitted(batchNum, h.newRoot, h.exitRoot, l1Start, h.l1Count, uint32(txCount), inputHash);
+    }
+
+    /// @dev Modes 1/2: the dispute data of a new commit (docs/PROTOCOL.md §14.1): recordsRoot, stepDataHash
+    /// = keccak256(header ‖ recordsRoot) with header = d[0 : 3 + 24·feeCount + 4], a fresh commitId.
+    function _storeAssertion(uint256 batchNum, uint16 l1Count, uint256 txCount, uint256 reward, bytes calldata d) internal {
+        uint256 feeCount = uint8(d[2]);
+        uint256 headerLen = 3 + feeCount * FEE_ENTRY_BYTES + 4;
+        bytes32 recordsRoot = _recordsRoot(d[headerLen:], txCount);
+        bytes32 stepDataHash = keccak256(abi.encodePacked(d[:headerLen], recordsRoot));
+        uint256 commitId = ++commitCount;
+        commitIdOf[batchNum] = commitId;
+        uint256 bond = msg.value - reward;
+        assertions[commitId] = Assertion({
+            stepDataHash: stepDataHash,
+            recordsRoot: recordsRoot,
+            committer: msg.sender,
+            bond: uint96(bond),
+            batchNum: uint64(batchNum),
+            l1Count: l1Count,
+            txCount: uint32(txCount),
+            feeCount: uint8(feeCount),
+            proverReward: uint96(reward)
+        });
+        emit AssertionCommitted(batchNum, commitId, msg.sender, bond, recordsRoot, stepDataHash);
+    }
+
+    /// @dev Binary keccak Merkle root over the 78-byte records: leaf i = keccak256(record_i), width the
+    /// smallest power of two ≥ max(txCount, 1), missing leaves 0, parent = keccak256(left ‖ right).
+    /// Cost ≈ 100 gas per record plus one keccak per inner node, reduced in place in memory.
+    function _recordsRoot(bytes calldata records, uint256 txCount) internal pure returns (bytes32 root) {
+        uint256 width = 1;
+        while (width < txCount) width <<= 1;
+        bytes32[] memory level = new bytes32[](width);
+        assembly {
+            let buf := mload(0x40)
+            let base := add(level, 0x20)
+            for { let i := 0 } lt(i, txCount) { i := add(i, 1) } {
+                calldatacopy(buf, add(records.offset, mul(i, 78)), 78)
+                mstore(add(base, shl(5, i)), keccak256(buf, 78))
+            }
+            for { let w := width } gt(w, 1) { w := shr(1, w) } {
+                for { let i := 0 } lt(i, w) { i := add(i, 2) } {
+                    mstore(add(base, shl(4, i)), keccak256(add(base, shl(5, i)), 0x40))
+                }
+            }
+            root := mload(base)
+        }
     }
 
     /// @dev The posted L1 ops must be exactly the next `count` queue items.
@@ -430,6 +590,8 @@ contract Rollup is ReentrancyGuard {
     }
 
     /// @dev Poseidon([c, z, f, domain]) with z = keccak(c ‖ keccak(l1Ops ‖ batchData)) mod p (docs/PROTOCOL.md §8).
+    /// Multi mode posts 78-byte records; z binds all of their bytes, f only their 12-byte prefixes, which
+    /// are exactly the ZK records, so the batch circuit proves a multi batch unchanged (§14.1).
     function _dataHash(uint256 c, uint256 l1Count, bytes calldata l1Ops, bytes calldata batchData) internal view returns (uint256) {
         uint256 z = uint256(keccak256(abi.encodePacked(c, keccak256(abi.encodePacked(l1Ops, batchData))))) % P;
         uint256 f = _fingerprint(z, l1Ops, l1Count, batchData);
@@ -443,10 +605,12 @@ contract Rollup is ReentrancyGuard {
         return poseidon4.hash([prev.stateRoot, h.newRoot, counters, h.exitRoot]);
     }
 
-    /// @notice Prove the oldest unproven batch; it is final (and its exits payable) at once. Until
-    /// `priorityUntil(batchNum)` only the batch's committer or its designated prover may; then anyone.
-    /// The prover is paid the batch's reward in the same call (push, after all effects; nonReentrant).
+    /// @notice Prove the oldest unproven batch; in mode 0 it is final (and its exits payable) at once, in
+    /// mode 2 it still needs finalizeBatch. Until `priorityUntil(batchNum)` only the batch's committer or
+    /// its designated prover may; then anyone. The prover is paid the batch's reward in the same call
+    /// (push, after all effects; nonReentrant). Mode 1 has no validity proofs (WrongMode).
     function proveBatch(uint256 batchNum, Proof calldata proof) external nonReentrant notExodus {
+        if (_mode() == MODE_OPTIMISTIC) revert WrongMode();
         if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         if (batchNum != lastProven + 1) revert BatchOutOfOrder(batchNum, lastProven + 1);
         Batch storage b = batches[batchNum];
@@ -455,12 +619,25 @@ contract Rollup is ReentrancyGuard {
             revert ProverPriority(batchNum, until);
         }
         _prove(batchNum, proof);
-        uint256 reward = b.proverReward;
+        uint256 reward = _takeReward(batchNum);
         if (reward == 0) return;
-        b.proverReward = 0;
         emit ProverRewardPaid(batchNum, msg.sender, reward);
         (bool ok,) = msg.sender.call{value: reward}("");
         if (!ok) revert TransferFailed();
+    }
+
+    /// @dev Zeroes and returns batch `batchNum`'s unpaid proving reward: Batch.proverReward in mode 0, the
+    /// commit's Assertion.proverReward in mode 2 (it must survive a removal that reuses the batch number).
+    function _takeReward(uint256 batchNum) internal returns (uint256 reward) {
+        if (_mode() == MODE_ZK) {
+            Batch storage b = batches[batchNum];
+            reward = b.proverReward;
+            b.proverReward = 0;
+        } else {
+            Assertion storage a = assertions[commitIdOf[batchNum]];
+            reward = a.proverReward;
+            a.proverReward = 0;
+        }
     }
 
     function _prove(uint256 batchNum, Proof calldata proof) internal {
@@ -471,18 +648,18 @@ contract Rollup is ReentrancyGuard {
         emit BatchProven(batchNum, msg.sender);
     }
 
-    /// @dev Validates the ZK-mode batch data header and lengths; returns txCount.
+    /// @dev Validates the batch data header and lengths (mode byte 0 in mode 0, else 1); returns txCount.
     function _checkBatchData(bytes calldata d) internal view returns (uint256 txCount) {
         if (d.length < 7) revert MalformedBatchData("short");
         if (uint8(d[0]) != 1) revert MalformedBatchData("version");
-        if (uint8(d[1]) != 0) revert MalformedBatchData("mode");
+        if (uint8(d[1]) != (_mode() == MODE_ZK ? 0 : 1)) revert MalformedBatchData("mode");
         uint256 feeCount = uint8(d[2]);
         if (feeCount > maxFeeTokens) revert MalformedBatchData("feeCount");
         uint256 o = 3 + feeCount * FEE_ENTRY_BYTES;
         if (d.length < o + 4) revert MalformedBatchData("short");
         txCount = uint32(bytes4(d[o:o + 4]));
         if (txCount > maxL2Txs) revert TooManyTxs(txCount, maxL2Txs);
-        if (d.length != o + 4 + txCount * RECORD_BYTES) revert MalformedBatchData("length");
+        if (d.length != o + 4 + txCount * _recordBytes()) revert MalformedBatchData("length");
     }
 
     /// @dev f = Σ e_j z^j over the fixed element layout (docs/PROTOCOL.md §8).
@@ -513,19 +690,130 @@ contract Rollup is ReentrancyGuard {
             zp = mulmod(zp, z, P);
         }
         uint256 base = 3 + feeCount * FEE_ENTRY_BYTES + 4;
-        // The records: the hot loop (one per transfer). _checkBatchData fixed d.length = base + n·12,
-        // so every 32-byte calldataload below starts inside d; its top 12 bytes are the record (bytes
-        // past the end of calldata read as zero and are shifted away). ≈ 60 gas per record instead of
-        // ≈ 650 with checked slices.
+        // The records: the hot loop (one per transfer). _checkBatchData fixed d.length = base + n·stride,
+        // so every 32-byte calldataload below starts inside d; its top 12 bytes are the record (its 12-byte
+        // prefix in multi mode; bytes past the end of calldata read as zero and are shifted away). ≈ 60 gas
+        // per record instead of ≈ 650 with checked slices.
+        uint256 stride = _recordBytes();
         assembly {
             let p := P
             let o := add(d.offset, base)
             let end := add(d.offset, d.length)
-            for {} lt(o, end) { o := add(o, 12) } {
+            for {} lt(o, end) { o := add(o, stride) } {
                 f := addmod(f, mulmod(shr(160, calldataload(o)), zp, p), p)
                 zp := mulmod(zp, z, p)
             }
         }
+    }
+
+    /// @dev One read site for the immutable: each inline use would cost a 33-byte PUSH32 (EIP-170 budget).
+    function _mode() internal view returns (uint8) {
+        return mode;
+    }
+
+    function _recordBytes() internal view returns (uint256) {
+        return _mode() == MODE_ZK ? RECORD_BYTES : SIGNED_RECORD_BYTES;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Finality and removal in modes 1/2 (docs/PROTOCOL.md §14.1); the game is contracts/optimistic/DisputeGame.sol
+
+    /// @notice The last final batch in any mode: zk = proven, optimistic/multi = finalized.
+    function lastFinalBatch() public view returns (uint256) {
+        return _mode() == MODE_ZK ? lastProven : lastFinal;
+    }
+
+    /// @notice True while `commitId` is still the batch at its number (not removed by a fraud proof).
+    function isLive(uint256 commitId) public view returns (bool) {
+        uint256 n = assertions[commitId].batchNum;
+        return n != 0 && n <= lastCommitted && commitIdOf[n] == commitId;
+    }
+
+    /// @notice True when finalizeBatch(batchNum) would succeed now.
+    function finalizable(uint256 batchNum) public view returns (bool) {
+        if (_mode() == MODE_ZK || exodus || batchNum != lastFinal + 1 || batchNum > lastCommitted) return false;
+        Batch storage b = batches[batchNum];
+        if (block.timestamp < uint256(b.committedAt) + challengeWindow) return false;
+        if (_mode() == MODE_MULTI && !b.proven) return false;
+        return IDisputeGameView(disputeGame).openDisputes(commitIdOf[batchNum]) == 0;
+    }
+
+    /// @notice Makes the next batch final (anyone): its challenge window has passed, no dispute against it
+    /// is open, the previous batch is final and, in multi mode, it is proven. The committer's bond becomes
+    /// claimable (pull: a committer that rejects ETH must not block finality).
+    function finalizeBatch(uint256 batchNum) external notExodus {
+        if (_mode() == MODE_ZK) revert WrongMode();
+        if (batchNum != lastFinal + 1) revert BatchOutOfOrder(batchNum, lastFinal + 1);
+        if (batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
+        Batch storage b = batches[batchNum];
+        uint256 until = uint256(b.committedAt) + challengeWindow;
+        if (block.timestamp < until) revert ChallengeWindowOpen(batchNum, until);
+        uint256 commitId = commitIdOf[batchNum];
+        uint256 open = IDisputeGameView(disputeGame).openDisputes(commitId);
+        if (open != 0) revert DisputeOpen(batchNum, open);
+        if (_mode() == MODE_MULTI && !b.proven) revert BatchNotProven(batchNum);
+        lastFinal = batchNum;
+        Assertion storage a = assertions[commitId];
+        uint256 bond = a.bond;
+        a.bond = 0;
+        claimable[a.committer] += bond;
+        emit BatchFinalized(batchNum, commitId);
+    }
+
+    /// @notice The dispute game's verdict against live commit `commitId` at `batchNum`: removes batches
+    /// batchNum..lastCommitted in O(1) (lastCommitted and l1Consumed rewind; later commits become stale and
+    /// their bonds reclaimable through reclaimBond, so a long chain cannot make removal too costly), and
+    /// sends the slashed bond to the game. Multi mode, proven batch: the circuit proved a wrong transition,
+    /// so nothing proven can be trusted; the rollup enters exodus at the last final batch instead.
+    function removeBatchesFrom(uint256 batchNum, uint256 commitId) external nonReentrant returns (uint256 slashed) {
+        if (msg.sender != disputeGame) revert NotDisputeGame();
+        Assertion storage a = assertions[commitId];
+        if (!isLive(commitId) || a.batchNum != batchNum) revert StaleCommit(commitId);
+        if (batchNum <= lastFinal) revert AlreadyFinal(batchNum);
+        slashed = a.bond;
+        a.bond = 0;
+        if (_mode() == MODE_MULTI && batches[batchNum].proven) {
+            emit FraudAgainstProvenBatch(batchNum, commitId);
+            if (!exodus) _enterExodus();
+        } else {
+            emit BatchesReverted(batchNum, lastCommitted, commitId);
+            lastCommitted = batchNum - 1;
+            l1Consumed = batches[batchNum - 1].l1End;
+        }
+        if (slashed != 0) {
+            (bool ok,) = disputeGame.call{value: slashed}("");
+            if (!ok) revert TransferFailed();
+        }
+    }
+
+    /// @notice Returns the bond (and unpaid multi reward) of a commit that was removed, or, in exodus, of
+    /// a live commit that can no longer become final and has no open dispute; to claimable (anyone).
+    function reclaimBond(uint256 commitId) external {
+        Assertion storage a = assertions[commitId];
+        if (isLive(commitId)) {
+            if (!exodus || a.batchNum <= exodusBatch) revert BondLocked(commitId);
+            if (IDisputeGameView(disputeGame).openDisputes(commitId) != 0) revert BondLocked(commitId);
+        }
+        uint256 amount = uint256(a.bond) + a.proverReward;
+        if (amount == 0) revert NothingToReclaim(a.batchNum);
+        a.bond = 0;
+        a.proverReward = 0;
+        claimable[a.committer] += amount;
+        emit BondReturned(commitId, a.committer, amount);
+    }
+
+    /// @notice Pays msg.sender's returned bonds and rewards.
+    function claim() external nonReentrant {
+        uint256 amount = claimable[msg.sender];
+        if (amount == 0) revert NothingToClaim();
+        claimable[msg.sender] = 0;
+        emit Claimed(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    function _isFinal(uint256 batchNum) internal view returns (bool) {
+        return _mode() == MODE_ZK ? batches[batchNum].proven : batchNum <= lastFinal;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -538,7 +826,7 @@ contract Rollup is ReentrancyGuard {
         nonReentrant
     {
         Batch storage b = batches[batchNum];
-        if (batchNum == 0 || !b.proven) revert BatchNotFinal(batchNum);
+        if (batchNum == 0 || !_isFinal(batchNum)) revert BatchNotFinal(batchNum);
         if (slot >> exitTreeDepth != 0) revert BadExitProof();
         if (tokenId >= tokens.length) revert UnknownToken(tokenId);
         uint256 bit = (batchNum << exitTreeDepth) | slot;
@@ -574,23 +862,32 @@ contract Rollup is ReentrancyGuard {
     // Exodus (docs/PROTOCOL.md §11.1)
 
     /// @notice True when anyone may trigger exodus: (a) the oldest queue item not consumed by a final
-    /// batch was queued more than `exodusDelay` ago, or (b) the oldest unproven batch was committed more
-    /// than `exodusDelay` ago.
+    /// batch was queued more than `exodusDelay` ago, or (b) the oldest non-final batch was committed more
+    /// than `exodusDelay` ago. Modes 1/2 add the honest finality bound (challengeWindow + 2·clockBudget)
+    /// to both, and never allow exodus while the next batch can simply be finalized.
     function exodusAllowed() public view returns (bool) {
-        uint64 finalEnd = batches[lastProven].l1End;
-        if (finalEnd < queue.length && block.timestamp > uint256(queuedAt[finalEnd]) + exodusDelay) return true;
-        return lastCommitted > lastProven && block.timestamp > uint256(batches[lastProven + 1].committedAt) + exodusDelay;
+        uint256 fin = lastFinalBatch();
+        if (_mode() != MODE_ZK && finalizable(fin + 1)) return false;
+        uint256 delay = exodusDelay + finalityBound;
+        uint64 finalEnd = batches[fin].l1End;
+        if (finalEnd < queue.length && block.timestamp > uint256(queuedAt[finalEnd]) + delay) return true;
+        return lastCommitted > fin && block.timestamp > uint256(batches[fin + 1].committedAt) + delay;
     }
 
     /// @notice Freezes the rollup for good at its last final batch. Anyone, once `exodusAllowed()`.
     function triggerExodus() external notExodus {
         if (!exodusAllowed()) revert ExodusNotAllowed();
-        Batch storage b = batches[lastProven];
+        _enterExodus();
+    }
+
+    function _enterExodus() internal {
+        uint256 fin = lastFinalBatch();
+        Batch storage b = batches[fin];
         exodus = true;
-        exodusBatch = lastProven;
+        exodusBatch = fin;
         exodusRoot = b.stateRoot;
         exodusL1End = b.l1End;
-        emit ExodusTriggered(lastProven, b.stateRoot, b.l1End, msg.sender);
+        emit ExodusTriggered(fin, b.stateRoot, b.l1End, msg.sender);
     }
 
     /// @notice Pays the whole balance of account `accountIndex`, as of the last final state root, to its
@@ -644,9 +941,8 @@ contract Rollup is ReentrancyGuard {
         if (batchNum == 0 || batchNum > lastCommitted) revert BatchNotCommitted(batchNum);
         Batch storage b = batches[batchNum];
         if (b.proven) revert NothingToReclaim(batchNum);
-        uint256 reward = b.proverReward;
+        uint256 reward = _takeReward(batchNum);
         if (reward == 0) revert NothingToReclaim(batchNum);
-        b.proverReward = 0;
         emit ProverRewardReclaimed(batchNum, b.committer, reward);
         (bool ok,) = b.committer.call{value: reward}("");
         if (!ok) revert TransferFailed();

@@ -187,7 +187,7 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
         output(o, s, [
           `exodus: ${s.exodus ? `active since batch ${s.exodusBatch} (root 0x${s.exodusRoot.toString(16)}, queue items from ${s.exodusL1End} refundable)` : s.exodusAllowed ? 'not active; anyone may trigger it now' : 'not active, not allowed'}`,
           `self-sequencing: ${s.selfSequencingOpen ? 'open' : 'closed'}`,
-          `batches: ${s.lastCommitted} committed, ${s.lastProven} final; queue: ${s.l1Consumed} of ${s.queueLength} consumed`,
+          `batches: ${s.lastCommitted} committed, ${s.lastFinal} final; queue: ${s.l1Consumed} of ${s.queueLength} consumed`,
           `delays (s): forced inclusion ${s.delays.forcedInclusion}, self-sequence ${s.delays.selfSequence}, exodus ${s.delays.exodus}`,
         ]);
       }),
@@ -202,7 +202,7 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
         if (s.exodus) throw new ExitCliError('EXODUS_ACTIVE', `exodus is already active (batch ${s.exodusBatch})`);
         if (!s.exodusAllowed) throw new ExitCliError('EXODUS_NOT_ALLOWED', 'exodus may not be triggered yet: nothing has waited longer than the exodus delay', { details: { delay: s.delays.exodus.toString() } });
         const receipt = await triggerExodus(c, r);
-        output(o, { tx: receipt.transactionHash, lastFinalBatch: s.lastProven }, [`exodus triggered at final batch ${s.lastProven}: tx ${receipt.transactionHash}`]);
+        output(o, { tx: receipt.transactionHash, lastFinalBatch: s.lastFinal }, [`exodus triggered at final batch ${s.lastFinal}: tx ${receipt.transactionHash}`]);
       }),
     );
   l1(exodus.command('proof'))

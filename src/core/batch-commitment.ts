@@ -27,7 +27,8 @@ import { FR_MODULUS, type Fr } from './field.ts';
 import { poseidon } from './poseidon.ts';
 import type { BatchResult, FeeEntry, StfConfig } from './stf.ts';
 import { L1_OP_TYPE, domainHash, encodeL1Ops, type L1Op } from './tx.ts';
-import { encodeBatchData, type TxRecord } from './batch-data.ts';
+import { encodeBatchData, type SignedTxRecord, type TxRecord } from './batch-data.ts';
+import { packSignature } from './eddsa.ts';
 
 /** Shape of a circuit instance: how many of each item its element layout reserves. */
 export type CommitmentLayout = {
@@ -222,4 +223,25 @@ export function zkBatchFromResult(p: {
   const batchData = encodeBatchData({ mode: 'zk', feeTable: p.feeTable, txs: records });
   const commitment = batchCommitment(layoutFromConfig(p.config, p.maxL2Txs), header, { l1Ops: p.l1Ops, feeTable: p.feeTable, txs: records }, batchData, domainHash(p.config.domain));
   return { header, records, batchData, commitment };
+}
+
+export type SignedBatch = ZkBatch & {
+  /** The posted records with fee cap and packed signature (78 bytes each on the wire). */
+  readonly signedRecords: readonly SignedTxRecord[];
+};
+
+/**
+ * What a sequenced batch posts in optimistic and multi-proof modes (docs/PROTOCOL.md §14.1): batch data
+ * with mode byte 1 and 78-byte signed records. The commitment is the ZK one over the same elements — each
+ * record's element is its 12-byte prefix (from | to | amountF), exactly the ZK record — while z binds
+ * every posted byte, signatures included (dataHash is over the signed data). So in multi mode the batch
+ * circuit proves it unchanged, and the Rollup's fingerprint (stride 78) agrees with this one.
+ */
+export function signedBatchFromResult(p: Parameters<typeof zkBatchFromResult>[0]): SignedBatch {
+  const records = p.result.included.map(({ from, to, amountF }) => ({ from, to, amountF }));
+  const signedRecords = p.result.included.map(({ from, to, amountF, maxFeeF, signature }) => ({ from, to, amountF, maxFeeF, signature: packSignature(signature) }));
+  const header = batchHeaderFromResult(p.result, p.batchNum, p.l1Start);
+  const batchData = encodeBatchData({ mode: 'optimistic', feeTable: p.feeTable, txs: signedRecords });
+  const commitment = batchCommitment(layoutFromConfig(p.config, p.maxL2Txs), header, { l1Ops: p.l1Ops, feeTable: p.feeTable, txs: records }, batchData, domainHash(p.config.domain));
+  return { header, records, signedRecords, batchData, commitment };
 }

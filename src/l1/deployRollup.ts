@@ -1,9 +1,15 @@
 /**
- * Deploys the ZK rollup: the three Poseidon contracts it hashes with, then Rollup itself, against any
+ * Deploys the rollup: the three Poseidon contracts it hashes with, then Rollup itself, against any
  * L1 by URL. The Groth16 verifier is deployed separately (it is generated from the proving key) and
  * passed in by address.
+ *
+ * Optimistic and multi-proof settlement (docs/PROTOCOL.md §14) also deploy the one-step prover and the
+ * dispute game. Wiring without a setter: the Rollup stores the game's address as an immutable, so it
+ * is deployed with the game's CREATE address predicted from the deployer's nonce (Rollup at n, prover
+ * at n + 1 with the Rollup's address, game at n + 2 with both); the game's constructor refuses a
+ * Rollup that does not name it, and the deployed address is checked against the prediction here.
  */
-import type { Abi, Address } from 'viem';
+import { type Abi, type Address, type Hex, getContractAddress } from 'viem';
 import type { L1Clients } from './createL1Clients.ts';
 import { deployContract } from './deployContract.ts';
 import { L1Error } from './errors.ts';
@@ -11,6 +17,42 @@ import { poseidonT3Abi, poseidonT3Bytecode } from './generated/PoseidonT3.ts';
 import { poseidonT4Abi, poseidonT4Bytecode } from './generated/PoseidonT4.ts';
 import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
 import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
+import { disputeGameAbi, disputeGameBytecode } from './generated/DisputeGame.ts';
+
+/** Settlement modes (docs/PROTOCOL.md §14.1); the numbers are Rollup.Config.mode. */
+export const SETTLEMENT_MODE = { zk: 0, optimistic: 1, multi: 2 } as const;
+export type SettlementMode = keyof typeof SETTLEMENT_MODE;
+
+/** A contract artifact to deploy as the one-step prover; its constructor takes the Rollup's address. */
+export type OneStepProverArtifact = { readonly abi: Abi; readonly bytecode: Hex; readonly name: string };
+
+export type OptimisticDeployConfig = {
+  readonly mode: 'optimistic' | 'multi';
+  /**
+   * The IOneStepProver to deploy (contracts/optimistic/OneStepProver.sol in production). Tests pass
+   * the test-only TableOneStepProver; nothing here deploys that by default.
+   */
+  readonly oneStepProver: OneStepProverArtifact;
+  /** Wei the committer locks per commit (returned at finality, slashed by a lost dispute). Default 1 ETH. */
+  readonly assertionBond?: bigint;
+  /** Wei a challenger locks per dispute. Default 1 ETH. */
+  readonly challengeBond?: bigint;
+  /** Seconds after a commit during which disputes may be opened. Default 7 days. */
+  readonly challengeWindow?: number;
+  /** Seconds each side of a game may spend on its moves in total (chess clock). Default 3.5 days. */
+  readonly clockBudget?: number;
+  /** Percent of a losing bond sent to the burn address (the rest to the winner), 0..100. Default 50. */
+  readonly burnPercent?: number;
+};
+
+/** Production defaults of the optimistic settlement parameters (docs/PROTOCOL.md §14.2). */
+export const defaultOptimisticParams = {
+  assertionBond: 10n ** 18n,
+  challengeBond: 10n ** 18n,
+  challengeWindow: 7 * 24 * 3600,
+  clockBudget: 84 * 3600,
+  burnPercent: 50,
+} as const;
 
 export type RollupDeployConfig = {
   readonly verifier: Address;
@@ -35,6 +77,8 @@ export type RollupDeployConfig = {
    * exodus delay when that is shorter (short devnet delays).
    */
   readonly proverPriorityWindow?: number;
+  /** Optimistic or multi-proof settlement; absent = zk (mode 0, today's behaviour). */
+  readonly settlement?: OptimisticDeployConfig;
 };
 
 /** Production defaults of the escape-hatch bounds, in seconds. */
@@ -48,6 +92,10 @@ export type RollupDeployment = {
   readonly poseidon2: Address;
   readonly poseidon3: Address;
   readonly poseidon4: Address;
+  readonly mode: SettlementMode;
+  /** Modes optimistic/multi: the dispute game and the one-step prover it calls. */
+  readonly disputeGame?: Address;
+  readonly oneStepProver?: Address;
   readonly deployBlock: bigint;
   readonly gasUsed: bigint;
 };
@@ -58,6 +106,19 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const p4 = await deployContract({ clients, abi: poseidonT5Abi as Abi, bytecode: poseidonT5Bytecode, name: 'PoseidonT5' });
   const exodusDelay = config.exodusDelay ?? defaultEscapeHatchDelays.exodusDelay;
   const proverPriorityWindow = config.proverPriorityWindow ?? Math.min(defaultProverPriorityWindow, Math.floor(exodusDelay / 2));
+  const opt = config.settlement;
+  const mode: SettlementMode = opt?.mode ?? 'zk';
+  const params = { ...defaultOptimisticParams, ...withoutUndefined(opt ?? {}) };
+  let predictedGame: Address = '0x0000000000000000000000000000000000000000';
+  if (opt !== undefined) {
+    if (!Number.isInteger(params.burnPercent) || params.burnPercent < 0 || params.burnPercent > 100) {
+      throw new L1Error('L1_DEPLOY_FAILED', `burnPercent must be an integer in 0..100, got ${params.burnPercent}`);
+    }
+    const wallet = clients.wallet;
+    if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy Rollup: no deployer key');
+    const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
+    predictedGame = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce + 2) });
+  }
   const rollup = await deployContract({
     clients,
     abi: rollupAbi as Abi,
@@ -80,17 +141,37 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
         selfSequenceDelay: BigInt(config.selfSequenceDelay ?? defaultEscapeHatchDelays.selfSequenceDelay),
         exodusDelay: BigInt(exodusDelay),
         proverPriorityWindow: BigInt(proverPriorityWindow),
+        mode: SETTLEMENT_MODE[mode],
+        disputeGame: predictedGame,
+        challengeWindow: BigInt(opt === undefined ? 0 : params.challengeWindow),
+        clockBudget: BigInt(opt === undefined ? 0 : params.clockBudget),
+        assertionBond: opt === undefined ? 0n : params.assertionBond,
       },
     ],
   });
   const receipt = await clients.public.getTransactionReceipt({ hash: rollup.hash });
   if (receipt.contractAddress !== rollup.address) throw new L1Error('L1_DEPLOY_FAILED', 'Rollup deploy receipt mismatch');
-  return {
-    rollup: rollup.address,
-    poseidon2: p2.address,
-    poseidon3: p3.address,
-    poseidon4: p4.address,
-    deployBlock: receipt.blockNumber,
-    gasUsed: p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed,
-  };
+  const base = { rollup: rollup.address, poseidon2: p2.address, poseidon3: p3.address, poseidon4: p4.address, mode, deployBlock: receipt.blockNumber };
+  const gasUsed = p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed;
+  if (opt === undefined) return { ...base, gasUsed };
+
+  const prover = await deployContract({ clients, abi: opt.oneStepProver.abi, bytecode: opt.oneStepProver.bytecode, name: opt.oneStepProver.name, args: [rollup.address] });
+  const game = await deployContract({
+    clients,
+    abi: disputeGameAbi as Abi,
+    bytecode: disputeGameBytecode,
+    name: 'DisputeGame',
+    args: [rollup.address, prover.address, params.challengeBond, BigInt(params.burnPercent)],
+  });
+  if (game.address.toLowerCase() !== predictedGame.toLowerCase()) {
+    // Another transaction from the deployer's key landed in between: the Rollup names an empty address.
+    throw new L1Error('L1_DEPLOY_FAILED', `DisputeGame landed at ${game.address}, the Rollup expects ${predictedGame}; redeploy with an idle deployer key`, {
+      details: { rollup: rollup.address, predictedGame, game: game.address },
+    });
+  }
+  return { ...base, disputeGame: game.address, oneStepProver: prover.address, gasUsed: gasUsed + prover.gasUsed + game.gasUsed };
+}
+
+function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

@@ -20,16 +20,25 @@ export type QueuedOp = { readonly index: number; readonly op: L1Op; readonly byt
  */
 export const LOG_CHUNK_BLOCKS = 2_000n;
 
-/** The rollup's logs of one event in [fromBlock, toBlock], fetched in LOG_CHUNK_BLOCKS chunks. */
-async function getRollupLogs(clients: L1Clients, rollup: Address, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest') {
+/**
+ * One contract's logs of one event (from `eventAbi`) in [fromBlock, toBlock], fetched in
+ * LOG_CHUNK_BLOCKS chunks. Shared by every L1 reader (rollup, dispute game).
+ */
+export async function getLogsChunked(clients: L1Clients, address: Address, eventAbi: Abi, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest'): Promise<Log[]> {
   const to = toBlock === 'latest' ? await clients.public.getBlockNumber() : toBlock;
-  const event = rollupAbi.find((x) => x.type === 'event' && x.name === eventName) as never;
+  const event = eventAbi.find((x) => x.type === 'event' && x.name === eventName) as never;
+  if (event === undefined) throw new L1Error('L1_RPC_FAILED', `no event ${eventName} in the ABI`);
   const logs: Log[] = [];
   for (let from = fromBlock; from <= to; from += LOG_CHUNK_BLOCKS) {
     const end = from + LOG_CHUNK_BLOCKS - 1n < to ? from + LOG_CHUNK_BLOCKS - 1n : to;
-    logs.push(...(await clients.public.getLogs({ address: rollup, fromBlock: from, toBlock: end, event })));
+    logs.push(...(await clients.public.getLogs({ address, fromBlock: from, toBlock: end, event })));
   }
   return logs;
+}
+
+/** The rollup's logs of one event in [fromBlock, toBlock], fetched in LOG_CHUNK_BLOCKS chunks. */
+function getRollupLogs(clients: L1Clients, rollup: Address, eventName: string, fromBlock: bigint, toBlock: bigint | 'latest') {
+  return getLogsChunked(clients, rollup, abi, eventName, fromBlock, toBlock);
 }
 
 /** L1 operations queued in [fromBlock, toBlock], in queue order, each checked against the contract's queue hash. */
@@ -63,17 +72,33 @@ export type CommittedBatch = {
   readonly blockHash: Hex;
 };
 
-/** Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. */
+/**
+ * Batches committed in [fromBlock, toBlock], decoded from their commitBatch calldata. In optimistic and
+ * multi modes a fraud proof removes a batch and every later one (`BatchesReverted(fromBatch, …)`, docs/
+ * PROTOCOL.md §14.1) and their numbers are committed again: a commit followed, later in the range, by a
+ * revert from a batch number at or below its own is dropped, so each number appears at most once, with
+ * the commit that stands. (Zk mode never reverts: nothing is dropped.)
+ */
 export async function getCommittedBatches(clients: L1Clients, rollup: Address, fromBlock: bigint, toBlock: bigint | 'latest' = 'latest'): Promise<CommittedBatch[]> {
-  const logs = await getRollupLogs(clients, rollup, 'BatchCommitted', fromBlock, toBlock);
+  const to = toBlock === 'latest' ? await clients.public.getBlockNumber() : toBlock;
+  const logs = await getRollupLogs(clients, rollup, 'BatchCommitted', fromBlock, to);
   const parsed = parseEventLogs({ abi, logs, eventName: 'BatchCommitted' }) as unknown as {
     args: { batchNum: bigint; newRoot: bigint; exitRoot: bigint; l1Start: bigint; l1Count: number; txCount: number };
     transactionHash: Hex;
     blockNumber: bigint;
     blockHash: Hex;
+    logIndex: number;
   }[];
+  const reverts = parseEventLogs({ abi, logs: await getRollupLogs(clients, rollup, 'BatchesReverted', fromBlock, to), eventName: 'BatchesReverted' }) as unknown as {
+    args: { fromBatch: bigint };
+    blockNumber: bigint;
+    logIndex: number;
+  }[];
+  const after = (a: { blockNumber: bigint; logIndex: number }, b: { blockNumber: bigint; logIndex: number }): boolean =>
+    a.blockNumber > b.blockNumber || (a.blockNumber === b.blockNumber && a.logIndex > b.logIndex);
+  const standing = parsed.filter((c) => !reverts.some((r) => r.args.fromBatch <= c.args.batchNum && after(r, c)));
   const out: CommittedBatch[] = [];
-  for (const l of parsed) {
+  for (const l of standing) {
     const tx = await clients.public.getTransaction({ hash: l.transactionHash });
     let decoded;
     try {
@@ -147,11 +172,19 @@ export type ProverPriority = {
 
 export async function getProverPriority(clients: L1Clients, rollup: Address, batchNum: bigint): Promise<ProverPriority> {
   const b = (await clients.public.readContract({ address: rollup, abi, functionName: 'batches', args: [batchNum] })) as readonly unknown[];
-  const [, , , , , committedAt, proven, committer, reward] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address, bigint];
-  const [window, designated] = await Promise.all([
+  const [, , , , , committedAt, proven, committer, batchReward] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address, bigint];
+  const [window, designated, mode] = await Promise.all([
     clients.public.readContract({ address: rollup, abi, functionName: 'proverPriorityWindow' }) as Promise<bigint>,
     clients.public.readContract({ address: rollup, abi, functionName: 'designatedProverOf', args: [committer] }) as Promise<Address>,
+    clients.public.readContract({ address: rollup, abi, functionName: 'mode' }) as Promise<number>,
   ]);
+  // Multi mode keeps the reward with the commit (it must survive a removal that reuses the batch number).
+  let reward = batchReward;
+  if (mode === 2) {
+    const commitId = (await clients.public.readContract({ address: rollup, abi, functionName: 'commitIdOf', args: [batchNum] })) as bigint;
+    const a = (await clients.public.readContract({ address: rollup, abi, functionName: 'assertions', args: [commitId] })) as readonly unknown[];
+    reward = a[8] as bigint;
+  }
   return { committer, designated, until: committedAt + window, reward, proven };
 }
 
@@ -201,6 +234,8 @@ export type EscapeHatchStatus = {
   readonly exodusL1End: bigint;
   readonly lastCommitted: bigint;
   readonly lastProven: bigint;
+  /** The last final batch: `lastProven` in zk mode, `lastFinal` (finalized) in optimistic/multi (docs/PROTOCOL.md §14.1). */
+  readonly lastFinal: bigint;
   readonly queueLength: bigint;
   readonly l1Consumed: bigint;
   readonly delays: { readonly forcedInclusion: bigint; readonly selfSequence: bigint; readonly exodus: bigint };
@@ -209,7 +244,7 @@ export type EscapeHatchStatus = {
 /** One read of everything the escape hatches depend on. */
 export async function getEscapeHatchStatus(clients: L1Clients, rollup: Address): Promise<EscapeHatchStatus> {
   const r = <T>(functionName: string): Promise<T> => clients.public.readContract({ address: rollup, abi, functionName }) as Promise<T>;
-  const [exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, fi, ss, ex] = await Promise.all([
+  const [exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, lastFinal, queueLength, l1Consumed, fi, ss, ex] = await Promise.all([
     r<boolean>('exodus'),
     r<boolean>('exodusAllowed'),
     r<boolean>('selfSequencingOpen'),
@@ -218,11 +253,12 @@ export async function getEscapeHatchStatus(clients: L1Clients, rollup: Address):
     r<bigint>('exodusL1End'),
     r<bigint>('lastCommitted'),
     r<bigint>('lastProven'),
+    r<bigint>('lastFinalBatch'),
     r<bigint>('queueLength'),
     r<bigint>('l1Consumed'),
     r<bigint>('forcedInclusionDelay'),
     r<bigint>('selfSequenceDelay'),
     r<bigint>('exodusDelay'),
   ]);
-  return { exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, queueLength, l1Consumed, delays: { forcedInclusion: fi, selfSequence: ss, exodus: ex } };
+  return { exodus, exodusAllowed, selfSequencingOpen, exodusBatch, exodusRoot, exodusL1End, lastCommitted, lastProven, lastFinal, queueLength, l1Consumed, delays: { forcedInclusion: fi, selfSequence: ss, exodus: ex } };
 }

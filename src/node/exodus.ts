@@ -51,7 +51,7 @@ export type ExodusView = {
   readonly rollup: Address;
   readonly config: StfConfig;
   readonly status: EscapeHatchStatus;
-  /** The batch the state is rebuilt to: `exodusBatch` once exodus was triggered, else `lastProven`. */
+  /** The batch the state is rebuilt to: `exodusBatch` once exodus was triggered, else the last final batch. */
   readonly finalBatch: number;
   readonly root: bigint;
   readonly state: MemoryState;
@@ -114,7 +114,7 @@ export async function buildExodusView(p: BuildExodusViewParameters): Promise<Exo
   const { l1 } = p;
   const rollup = getAddress(p.rollup);
   const [config, status] = await Promise.all([readRollupConfig(l1, rollup), getEscapeHatchStatus(l1, rollup)]);
-  const finalBatch = Number(status.exodus ? status.exodusBatch : status.lastProven);
+  const finalBatch = Number(status.exodus ? status.exodusBatch : status.lastFinal);
   const onChain = await read<readonly unknown[]>(l1, rollup, 'batches', [BigInt(finalBatch)]);
   const root = onChain[1] as bigint;
   const l1End = onChain[3] as bigint;

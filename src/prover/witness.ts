@@ -22,6 +22,7 @@ import {
   evaluateAt,
   layoutFromConfig,
   packCounters,
+  signedBatchFromResult,
   zkBatchFromResult,
 } from '../core/batch-commitment.ts';
 import { FR_MODULUS, frFromBytesLE, frToBytesLE, type Fr } from '../core/field.ts';
@@ -385,6 +386,11 @@ export function circuitInputFromJson(json: unknown): CircuitInput {
 export type BatchWitnessFromResultParameters = Omit<BuildBatchWitnessParameters, 'txs' | 'header' | 'commitment' | 'domain'> & {
   readonly batchNum: bigint;
   readonly l1Start: bigint;
+  /**
+   * The posted data's form: 'zk' (12-byte records, default) or 'multi' (multi-proof mode: the 78-byte
+   * signed records of docs/PROTOCOL.md §14.1; same circuit, z over the signed bytes).
+   */
+  readonly mode?: 'zk' | 'multi';
 };
 
 /**
@@ -401,7 +407,8 @@ export function batchWitnessFromResult(p: BatchWitnessFromResultParameters): {
   const { params, config, result, l1Ops, feeTable } = p;
   assertParamsMatchConfig(params, config);
   if (result.included.length > params.maxL2Txs) inconsistent(`${result.included.length} transactions exceed maxL2Txs ${params.maxL2Txs}`);
-  const { header, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: params.maxL2Txs, result, l1Ops, feeTable, batchNum: p.batchNum, l1Start: p.l1Start });
+  const batchParams = { config, maxL2Txs: params.maxL2Txs, result, l1Ops, feeTable, batchNum: p.batchNum, l1Start: p.l1Start };
+  const { header, batchData, commitment } = p.mode === 'multi' ? signedBatchFromResult(batchParams) : zkBatchFromResult(batchParams);
   const input = buildBatchWitness({ ...p, txs: result.included, header, commitment, domain: domainHash(config.domain) });
   return { header, batchData, commitment, input };
 }
