@@ -14,7 +14,7 @@ struct BatchContext {
 /// @notice Stateless re-execution of exactly one step of a batch (contracts/optimistic/OneStepProver.sol).
 /// Declared in its own file so the dispute game and the prover import one definition.
 interface IOneStepProver {
-    /// valid = false: step `step` is an L2 record the STF rejects (the batch is invalid).
+    /// valid = false: step `step` is an L2 record (or fee entry) the STF rejects (the batch is invalid).
     /// Otherwise postState is the step state after the step. Reverts with a typed error when `proof`
     /// does not match `preState` or the committed data (queue item, records root, fee table).
     function executeStep(BatchContext calldata ctx, uint256 step, bytes32 preState, bytes calldata proof)

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IPoseidon2, IPoseidon3, IPoseidon4} from "../rollup/Rollup.sol";
 import {BabyJubjub, IPoseidon5} from "./BabyJubjub.sol";
+import {BatchContext, IOneStepProver} from "./IOneStepProver.sol";
 
 /// @notice The part of the Rollup a one-step proof reads (all views of contracts/rollup/Rollup.sol).
 interface IRollupView {
@@ -14,25 +15,6 @@ interface IRollupView {
     function poseidon2() external view returns (IPoseidon2);
     function poseidon3() external view returns (IPoseidon3);
     function poseidon4() external view returns (IPoseidon4);
-}
-
-/// @notice What the dispute game knows of a committed optimistic batch (docs/PROTOCOL.md §14.3).
-struct BatchContext {
-    uint64 l1Start; // queue index of the batch's first L1 op
-    uint16 l1Count;
-    uint32 txCount;
-    uint8 feeCount;
-    bytes32 stepDataHash; // keccak256(header ‖ recordsRoot)
-}
-
-interface IOneStepProver {
-    /// valid = false: step `step` is an L2 record (or fee entry) the STF rejects (the batch is invalid).
-    /// Otherwise postState is the step state after the step. Reverts with a typed error when `proof`
-    /// does not match `preState` or the committed data (queue item, records root, fee table).
-    function executeStep(BatchContext calldata ctx, uint256 step, bytes32 preState, bytes calldata proof)
-        external
-        view
-        returns (bool valid, bytes32 postState);
 }
 
 /// @title Stateless re-execution of one step of an optimistic batch (docs/PROTOCOL.md §14.3).
