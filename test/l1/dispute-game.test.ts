@@ -301,6 +301,11 @@ test('deployment: mode, bonds, window and clock are wired; the game refuses a ro
   assert.deepEqual(s, { mode: 'optimistic', disputeGame: getAddress(game), challengeWindow: BigInt(WINDOW), clockBudget: BigInt(CLOCK), assertionBond: ASSERTION_BOND });
   const p = await getGameParams(deployer, game);
   assert.deepEqual(p, { challengeBond: CHALLENGE_BOND, burnPercent: BigInt(BURN), challengeWindow: BigInt(WINDOW), clockBudget: BigInt(CLOCK), emptyExitRoot, prover: getAddress(prover) });
+  // Bad settlement parameters are refused before anything is sent.
+  const base = { verifier: ZERO, sequencer: addr(seq), governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: MAX_L1, maxFeeTokens: 1, maxL2Txs: MAX_L2 };
+  for (const bad of [{ challengeWindow: 0 }, { clockBudget: -1 }, { assertionBond: 0n }, { challengeBond: 0n }, { burnPercent: 101 }, { burnPercent: 2.5 }]) {
+    await assert.rejects(deployRollup(deployer, { ...base, settlement: { mode: 'optimistic', oneStepProver: TABLE, ...bad } }), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'L1_DEPLOY_FAILED');
+  }
   // A second game pointed at this rollup is refused by its own constructor (the rollup names only one).
   await assert.rejects(deployContract({ clients: deployer, abi: disputeGameAbi as Abi, bytecode: disputeGameBytecode, name: 'DisputeGame', args: [d.rollup, prover, CHALLENGE_BOND, 10n] }));
 
