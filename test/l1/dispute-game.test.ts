@@ -21,7 +21,7 @@ import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
-import { getCommittedBatches, getEscapeHatchStatus, getProverPriority, withdraw } from '../../src/l1/rollupActions.ts';
+import { getCommittedBatches, getEscapeHatchStatus, getProverPriority, selfSequenceBatch, withdraw } from '../../src/l1/rollupActions.ts';
 import {
   commitWithBond,
   finalizeBatch,
@@ -652,7 +652,10 @@ test('optimistic self-sequencing posts a bond instead of a proof', async () => {
   await increaseTime(deployer.public, DELAYS.selfSequenceDelay + 1);
   const b = build(w, Math.min(w.queued.length - w.consumed, MAX_L1));
   await reverts(rollupWrite(outsider, 'selfSequenceBatch', [b.header, b.l1Ops, b.batchData, GOOD]), 'BondRequired', [ASSERTION_BOND, 0n]);
-  const receipt = await rollupWrite(outsider, 'selfSequenceBatch', [b.header, b.l1Ops, b.batchData, GOOD], ASSERTION_BOND);
+  const receipt = await selfSequenceBatch(outsider, d.rollup, b.header, b.l1Ops, b.batchData, GOOD, ASSERTION_BOND);
+  w.consumed += b.l1Count;
+  w.batchNum += 1;
+  w.state.apply(b.changes);
   const [ev] = parseEventLogs({ abi: rollupAbi as Abi, logs: receipt.logs, eventName: 'AssertionCommitted' }) as unknown as { args: { committer: Address } }[];
   assert.equal(ev?.args.committer, addr(outsider));
 });
