@@ -97,7 +97,8 @@ contract DisputeGame is ReentrancyGuard {
         uint64 challengerUsed;
         bytes32 loState;
         bytes32 hiState;
-        /// @dev The defender's claim at mid while the challenger is to answer; 0 otherwise.
+        /// @dev The defender's last claim at a mid point; meaningful while the challenger is to answer it
+        /// (not cleared after: rewriting a non-zero slot costs 5k gas instead of 22k per round).
         bytes32 midState;
     }
 
@@ -249,7 +250,6 @@ contract DisputeGame is ReentrancyGuard {
             g.hi = uint32(mid);
             g.hiState = g.midState;
         }
-        g.midState = bytes32(0);
         // At one step the challenger keeps the move: it must prove the step wrong (or lose by clock).
         g.turn = g.hi - g.lo == 1 ? Turn.Challenger : Turn.Defender;
         emit Responded(gameId, mid, agree, g.lo, g.hi, g.challengerUsed);

@@ -111,9 +111,15 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const params = { ...defaultOptimisticParams, ...withoutUndefined(opt ?? {}) };
   let predictedGame: Address = '0x0000000000000000000000000000000000000000';
   if (opt !== undefined) {
+    // The contracts refuse these too (BadConfig), but a constructor revert carries no ABI to name it by.
     if (!Number.isInteger(params.burnPercent) || params.burnPercent < 0 || params.burnPercent > 100) {
       throw new L1Error('L1_DEPLOY_FAILED', `burnPercent must be an integer in 0..100, got ${params.burnPercent}`);
     }
+    for (const [name, v] of [['challengeWindow', params.challengeWindow], ['clockBudget', params.clockBudget]] as const) {
+      if (!Number.isSafeInteger(v) || v <= 0) throw new L1Error('L1_DEPLOY_FAILED', `${name} must be a positive number of seconds, got ${v}`);
+    }
+    if (params.assertionBond <= 0n || params.assertionBond >= 1n << 96n) throw new L1Error('L1_DEPLOY_FAILED', `assertionBond must be in 1..2^96-1 wei, got ${params.assertionBond}`);
+    if (params.challengeBond <= 0n) throw new L1Error('L1_DEPLOY_FAILED', `challengeBond must be positive, got ${params.challengeBond}`);
     const wallet = clients.wallet;
     if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy Rollup: no deployer key');
     const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });

@@ -167,7 +167,7 @@ export type Game = {
   readonly turn: GameSide;
   readonly loState: Hex;
   readonly hiState: Hex;
-  /** The defender's pending claim at (lo + hi) / 2, or zero. */
+  /** The defender's last claim at a mid point: the pending one while the challenger is to answer it. */
   readonly midState: Hex;
   /** The index the next bisect/respond must name. */
   readonly mid: number;

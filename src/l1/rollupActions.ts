@@ -196,8 +196,9 @@ export function withdraw(clients: L1Clients, rollup: Address, batchNum: bigint, 
   return write(clients, rollup, 'withdraw', [batchNum, slot, to, tokenId, amount, siblings]);
 }
 
-export function selfSequenceBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proof: Groth16Proof) {
-  return write(clients, rollup, 'selfSequenceBatch', [header, l1Ops, batchData, { a: proof.a, b: proof.b, c: proof.c }]);
+/** `bondWei`: the assertion bond in optimistic/multi mode (docs/PROTOCOL.md §14.1; in optimistic mode the proof is ignored); 0 in zk mode. */
+export function selfSequenceBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proof: Groth16Proof, bondWei = 0n) {
+  return write(clients, rollup, 'selfSequenceBatch', [header, l1Ops, batchData, { a: proof.a, b: proof.b, c: proof.c }], bondWei);
 }
 
 /** Freezes the rollup at its last final batch (anyone, once `exodusAllowed()`; docs/PROTOCOL.md §11.1). */

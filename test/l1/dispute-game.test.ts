@@ -21,7 +21,7 @@ import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
-import { getCommittedBatches, getEscapeHatchStatus, getProverPriority, withdraw } from '../../src/l1/rollupActions.ts';
+import { getCommittedBatches, getEscapeHatchStatus, getProverPriority, selfSequenceBatch, withdraw } from '../../src/l1/rollupActions.ts';
 import {
   commitWithBond,
   finalizeBatch,
@@ -301,6 +301,11 @@ test('deployment: mode, bonds, window and clock are wired; the game refuses a ro
   assert.deepEqual(s, { mode: 'optimistic', disputeGame: getAddress(game), challengeWindow: BigInt(WINDOW), clockBudget: BigInt(CLOCK), assertionBond: ASSERTION_BOND });
   const p = await getGameParams(deployer, game);
   assert.deepEqual(p, { challengeBond: CHALLENGE_BOND, burnPercent: BigInt(BURN), challengeWindow: BigInt(WINDOW), clockBudget: BigInt(CLOCK), emptyExitRoot, prover: getAddress(prover) });
+  // Bad settlement parameters are refused before anything is sent.
+  const base = { verifier: ZERO, sequencer: addr(seq), governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: MAX_L1, maxFeeTokens: 1, maxL2Txs: MAX_L2 };
+  for (const bad of [{ challengeWindow: 0 }, { clockBudget: -1 }, { assertionBond: 0n }, { challengeBond: 0n }, { burnPercent: 101 }, { burnPercent: 2.5 }]) {
+    await assert.rejects(deployRollup(deployer, { ...base, settlement: { mode: 'optimistic', oneStepProver: TABLE, ...bad } }), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'L1_DEPLOY_FAILED');
+  }
   // A second game pointed at this rollup is refused by its own constructor (the rollup names only one).
   await assert.rejects(deployContract({ clients: deployer, abi: disputeGameAbi as Abi, bytecode: disputeGameBytecode, name: 'DisputeGame', args: [d.rollup, prover, CHALLENGE_BOND, 10n] }));
 
@@ -647,7 +652,10 @@ test('optimistic self-sequencing posts a bond instead of a proof', async () => {
   await increaseTime(deployer.public, DELAYS.selfSequenceDelay + 1);
   const b = build(w, Math.min(w.queued.length - w.consumed, MAX_L1));
   await reverts(rollupWrite(outsider, 'selfSequenceBatch', [b.header, b.l1Ops, b.batchData, GOOD]), 'BondRequired', [ASSERTION_BOND, 0n]);
-  const receipt = await rollupWrite(outsider, 'selfSequenceBatch', [b.header, b.l1Ops, b.batchData, GOOD], ASSERTION_BOND);
+  const receipt = await selfSequenceBatch(outsider, d.rollup, b.header, b.l1Ops, b.batchData, GOOD, ASSERTION_BOND);
+  w.consumed += b.l1Count;
+  w.batchNum += 1;
+  w.state.apply(b.changes);
   const [ev] = parseEventLogs({ abi: rollupAbi as Abi, logs: receipt.logs, eventName: 'AssertionCommitted' }) as unknown as { args: { committer: Address } }[];
   assert.equal(ev?.args.committer, addr(outsider));
 });
