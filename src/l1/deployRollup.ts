@@ -18,21 +18,29 @@ import { poseidonT4Abi, poseidonT4Bytecode } from './generated/PoseidonT4.ts';
 import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
 import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
 import { disputeGameAbi, disputeGameBytecode } from './generated/DisputeGame.ts';
+import { oneStepProverAbi, oneStepProverBytecode } from './generated/OneStepProver.ts';
+import { poseidonT6Abi, poseidonT6Bytecode } from './generated/PoseidonT6.ts';
 
 /** Settlement modes (docs/PROTOCOL.md §14.1); the numbers are Rollup.Config.mode. */
 export const SETTLEMENT_MODE = { zk: 0, optimistic: 1, multi: 2 } as const;
 export type SettlementMode = keyof typeof SETTLEMENT_MODE;
 
-/** A contract artifact to deploy as the one-step prover; its constructor takes the Rollup's address. */
-export type OneStepProverArtifact = { readonly abi: Abi; readonly bytecode: Hex; readonly name: string };
+/**
+ * A contract artifact to deploy as the one-step prover; its constructor takes the Rollup's address,
+ * then (`withPoseidon5`) the Poseidon(5) contract deployed alongside.
+ */
+export type OneStepProverArtifact = { readonly abi: Abi; readonly bytecode: Hex; readonly name: string; readonly withPoseidon5?: boolean };
+
+/** The production one-step prover (contracts/optimistic/OneStepProver.sol, docs/PROTOCOL.md §14.3). */
+export const oneStepProverArtifact: OneStepProverArtifact = { abi: oneStepProverAbi as Abi, bytecode: oneStepProverBytecode, name: 'OneStepProver', withPoseidon5: true };
 
 export type OptimisticDeployConfig = {
   readonly mode: 'optimistic' | 'multi';
   /**
-   * The IOneStepProver to deploy (contracts/optimistic/OneStepProver.sol in production). Tests pass
-   * the test-only TableOneStepProver; nothing here deploys that by default.
+   * The IOneStepProver to deploy; default the production OneStepProver (`oneStepProverArtifact`). The
+   * game's own tests pass the test-only TableOneStepProver; nothing here deploys that by default.
    */
-  readonly oneStepProver: OneStepProverArtifact;
+  readonly oneStepProver?: OneStepProverArtifact;
   /** Wei the committer locks per commit (returned at finality, slashed by a lost dispute). Default 1 ETH. */
   readonly assertionBond?: bigint;
   /** Wei a challenger locks per dispute. Default 1 ETH. */
@@ -110,6 +118,9 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const mode: SettlementMode = opt?.mode ?? 'zk';
   const params = { ...defaultOptimisticParams, ...withoutUndefined(opt ?? {}) };
   let predictedGame: Address = '0x0000000000000000000000000000000000000000';
+  const proverArtifact = opt?.oneStepProver ?? oneStepProverArtifact;
+  // The production prover hashes EdDSA challenges with Poseidon(5); deployed before the nonce prediction.
+  const p5 = opt !== undefined && proverArtifact.withPoseidon5 === true ? await deployContract({ clients, abi: poseidonT6Abi as Abi, bytecode: poseidonT6Bytecode, name: 'PoseidonT6' }) : undefined;
   if (opt !== undefined) {
     // The contracts refuse these too (BadConfig), but a constructor revert carries no ABI to name it by.
     if (!Number.isInteger(params.burnPercent) || params.burnPercent < 0 || params.burnPercent > 100) {
@@ -161,7 +172,13 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const gasUsed = p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed;
   if (opt === undefined) return { ...base, gasUsed };
 
-  const prover = await deployContract({ clients, abi: opt.oneStepProver.abi, bytecode: opt.oneStepProver.bytecode, name: opt.oneStepProver.name, args: [rollup.address] });
+  const prover = await deployContract({
+    clients,
+    abi: proverArtifact.abi,
+    bytecode: proverArtifact.bytecode,
+    name: proverArtifact.name,
+    args: p5 === undefined ? [rollup.address] : [rollup.address, p5.address],
+  });
   const game = await deployContract({
     clients,
     abi: disputeGameAbi as Abi,
@@ -175,7 +192,7 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
       details: { rollup: rollup.address, predictedGame, game: game.address },
     });
   }
-  return { ...base, disputeGame: game.address, oneStepProver: prover.address, gasUsed: gasUsed + prover.gasUsed + game.gasUsed };
+  return { ...base, disputeGame: game.address, oneStepProver: prover.address, gasUsed: gasUsed + (p5?.gasUsed ?? 0n) + prover.gasUsed + game.gasUsed };
 }
 
 function withoutUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -31,10 +31,11 @@ export type BatcherOptions = {
   readonly confirmations: number;
   readonly pollMs: number;
   /**
-   * Wei attached to every commit as the batch's proving reward (docs/PROTOCOL.md §11.2), paid by the
-   * sequencer's L1 account out of the fees it collects on L2. Default 0.
+   * Wei attached to every commit: in zk mode the batch's proving reward (docs/PROTOCOL.md §11.2), paid
+   * by the sequencer's L1 account out of the fees it collects on L2; in optimistic mode the assertion
+   * bond, in multi mode bond + reward (§14.1). Default 0.
    */
-  readonly proverRewardWei?: bigint;
+  readonly commitValueWei?: bigint;
 };
 
 export const defaultBatcherOptions: BatcherOptions = {
@@ -70,7 +71,7 @@ export function assertBatcherOptions(o: BatcherOptions): void {
   if (o.maxFeePerGasCap <= 0n) bad('maxFeePerGasCap must be positive');
   if (!Number.isInteger(o.confirmations) || o.confirmations < 1 || o.confirmations > 1000) bad('confirmations must be an integer in 1..1000');
   if (!Number.isInteger(o.pollMs) || o.pollMs < 1) bad('pollMs must be a positive integer (ms)');
-  if (o.proverRewardWei !== undefined && (o.proverRewardWei < 0n || o.proverRewardWei >= 2n ** 96n)) bad('proverRewardWei must be in 0..2^96-1 wei');
+  if (o.commitValueWei !== undefined && (o.commitValueWei < 0n || o.commitValueWei >= 2n ** 128n)) bad('commitValueWei must be in 0..2^128-1 wei');
 }
 
 export class Batcher {
@@ -95,7 +96,7 @@ export class Batcher {
   async commit(batch: BatchRecord, call: CommitCall): Promise<CommitOutcome> {
     const wallet = this.account;
     const data = encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatch', args: [call.header as never, call.l1Ops, call.batchData] });
-    const value = this.opts.proverRewardWei ?? 0n;
+    const value = this.opts.commitValueWei ?? 0n;
     let gas: bigint;
     let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
     let nonce: number;

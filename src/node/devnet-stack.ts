@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { ensureCircuit } from '../../scripts/build-circuits.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
-import { deployRollup } from '../l1/deployRollup.ts';
+import { deployRollup, type OptimisticDeployConfig } from '../l1/deployRollup.ts';
 import { setDesignatedProver } from '../l1/rollupActions.ts';
 import { deployTestToken } from '../l1/deployTestToken.ts';
 import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
@@ -35,8 +35,13 @@ export type DevnetStackOptions = {
   readonly userAccounts: number;
   readonly log?: NodeLog;
   readonly progress?: ProgressFactory;
-  /** Overrides for the node (e.g. batcher or mempool options). */
-  readonly node?: Partial<Pick<NodeOptions, 'confirmations' | 'sequencer'>>;
+  /** Overrides for the node (e.g. batcher or mempool options, a challenger key). */
+  readonly node?: Partial<Pick<NodeOptions, 'confirmations' | 'sequencer' | 'challenger'>>;
+  /**
+   * Optimistic or multi-proof settlement (docs/PROTOCOL.md §14); default zk. Optimistic mode skips the
+   * circuit and its setup (no validity proofs) and runs no prover.
+   */
+  readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'>;
 };
 
 export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4 };
@@ -79,19 +84,26 @@ export type DevnetDeployment = {
 export async function deployDevnetRollup(
   devnet: Devnet,
   circuitName: CircuitSetName,
-  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number } = {},
+  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number; readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'> } = {},
 ): Promise<DevnetDeployment> {
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[circuitName];
-  log('devnet-circuit', { circuit: circuitName });
-  const circuit = await ensureCircuit(circuitName, { log: (line) => log('circuit', { line }) });
-  const setup = await setupCircuit({ r1csPath: circuit.r1csPath, circuit: circuitName }, { log: (line) => log('setup', { line }), ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
   const [deployer, sequencer, prover, ...users] = devnet.accounts;
   if (deployer === undefined || sequencer === undefined || prover === undefined) throw new Error('the devnet needs at least three funded accounts');
   const l1 = await createL1Clients({ url: devnet.url, privateKey: deployer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
-  const verifier = await deployVerifier(l1, await loadVerifierArtifact(setup.verifierSourcePath));
+  // Optimistic settlement has no validity proofs: no circuit, no setup, no verifier.
+  const proofs = opts.settlement?.mode !== 'optimistic';
+  let files = { wasmPath: '', zkeyPath: '' };
+  let verifierAddress: Address = '0x0000000000000000000000000000000000000000';
+  if (proofs) {
+    log('devnet-circuit', { circuit: circuitName });
+    const circuit = await ensureCircuit(circuitName, { log: (line) => log('circuit', { line }) });
+    const setup = await setupCircuit({ r1csPath: circuit.r1csPath, circuit: circuitName }, { log: (line) => log('setup', { line }), ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
+    verifierAddress = (await deployVerifier(l1, await loadVerifierArtifact(setup.verifierSourcePath))).address;
+    files = { wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath };
+  }
   const d = await deployRollup(l1, {
-    verifier: verifier.address,
+    verifier: verifierAddress,
     sequencer: sequencer.address,
     governance: deployer.address,
     treeDepth: 2 * params.levels,
@@ -100,14 +112,15 @@ export async function deployDevnetRollup(
     maxFeeTokens: params.maxFeeTokens,
     maxL2Txs: params.maxL2Txs,
     ...(opts.proverPriorityWindow === undefined ? {} : { proverPriorityWindow: opts.proverPriorityWindow }),
+    ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }),
   });
   // The prover role shares the sequencer's priority window (docs/PROTOCOL.md §11.2).
   const seqL1 = await createL1Clients({ url: devnet.url, privateKey: sequencer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
   await setDesignatedProver(seqL1, d.rollup, prover.address);
   const token = (await deployTestToken(l1)).address;
   await registerToken(l1, d.rollup, token);
-  log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });
-  return { rollup: d.rollup, deployBlock: d.deployBlock, token, verifier: verifier.address, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, roles: { deployer, sequencer, prover }, users };
+  log('devnet-deployed', { rollup: d.rollup, verifier: verifierAddress, token, deployBlock: d.deployBlock.toString(), mode: d.mode });
+  return { rollup: d.rollup, deployBlock: d.deployBlock, token, verifier: verifierAddress, ...files, roles: { deployer, sequencer, prover }, users };
 }
 
 export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {
@@ -119,7 +132,7 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
   let node: RampartNode | undefined;
   try {
-    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
+    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }) });
     node = await startNode({
       l1Url: devnet.url,
       chainId: devnet.chainId,
@@ -131,7 +144,8 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       pollMs: opts.pollMs,
       rpc: { host: '127.0.0.1', port: opts.rpcPort },
       sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
-      prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 },
+      ...(opts.settlement?.mode === 'optimistic' ? {} : { prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 } }),
+      ...(opts.node?.challenger === undefined ? {} : { challenger: opts.node.challenger }),
       log,
     });
     const started = node;

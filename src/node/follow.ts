@@ -38,6 +38,11 @@ export async function stateRootOnL1(l1: L1Clients, rollup: Address, batchNum: nu
   return b[1] as bigint;
 }
 
+/** The last final batch: the last proven one in zk mode, the last finalized one in optimistic and multi modes. */
+export async function lastFinalOnL1(l1: L1Clients, rollup: Address): Promise<number> {
+  return Number((await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'lastFinalBatch' })) as bigint);
+}
+
 export async function inExodus(l1: L1Clients, rollup: Address): Promise<boolean> {
   return (await l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'exodus' })) as boolean;
 }

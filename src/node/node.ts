@@ -21,7 +21,9 @@ import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
-import { inExodus, lastProvenOnL1 } from './follow.ts';
+import { inExodus, lastFinalOnL1 } from './follow.ts';
+import { DisputeService } from './dispute-service.ts';
+import { getSettlement, type Settlement } from '../l1/optimisticActions.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
 import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
@@ -54,7 +56,19 @@ export type NodeOptions = {
     readonly parallelSeal?: boolean;
     /** Wei attached to each commit as the batch's proving reward (docs/PROTOCOL.md §11.2). Default 0. */
     readonly proverRewardWei?: bigint;
+    /**
+     * Optimistic and multi modes: the sequencer is the proposer of its batches. It posts the assertion
+     * bond with each commit, defends its commits in disputes and finalizes batches (default true; off
+     * only for tests that need a proposer who does not answer).
+     */
+    readonly defend?: boolean;
   };
+  /**
+   * Optimistic and multi modes: a challenger (watchtower) with its own key. It derives every batch from
+   * L1, disputes any batch whose data does not produce its posted roots, plays each game to the end,
+   * collects its winnings and finalizes batches.
+   */
+  readonly challenger?: { readonly privateKey: Hex };
   readonly prover?: {
     readonly privateKey: Hex;
     readonly wasmPath: string;
@@ -81,6 +95,10 @@ export type NodeStatus = {
   readonly errors: number;
   /** The rollup is in exodus mode (settlement stopped; users exit on L1). */
   readonly exodus: boolean;
+  /** Settlement mode of the rollup (docs/PROTOCOL.md §14.1). */
+  readonly mode: Settlement['mode'];
+  /** Optimistic modes: a committed batch this node refuses to apply (its data does not produce its roots). */
+  readonly invalidBatch: number | null;
 };
 
 export type RampartNode = {
@@ -117,9 +135,14 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const dropped = new Map<string, string>();
   const feeTable = (): readonly FeeEntry[] => opts.sequencer?.feeTable ?? [];
 
+  const settlement = await getSettlement(reader, opts.rollup);
   const mempool = new Mempool({ ...defaultMempoolOptions, ...(opts.sequencer?.mempool ?? {}) }, { now: () => Date.now() });
+  // What each commit carries: zk the proving reward; optimistic the assertion bond; multi both.
+  const reward = opts.sequencer?.proverRewardWei ?? 0n;
+  if (settlement.mode === 'optimistic' && reward !== 0n) throw new NodeError('NODE_CONFIG', 'optimistic mode has no proofs: proverRewardWei must be 0');
+  const commitValueWei = (settlement.mode === 'zk' ? 0n : settlement.assertionBond) + reward;
   const seqL1 = opts.sequencer === undefined ? reader : await mk(opts.sequencer.privateKey);
-  const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), ...(opts.sequencer?.proverRewardWei === undefined ? {} : { proverRewardWei: opts.sequencer.proverRewardWei }) }, log);
+  const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), commitValueWei }, log);
   const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
   const sequencer = new Sequencer({
@@ -130,6 +153,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     state,
     mempool,
     config,
+    mode: settlement.mode,
     batcher,
     feeTable,
     confirmations: opts.confirmations,
@@ -144,20 +168,36 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   let proverState: StateDb | undefined;
   let proverService: ProverService | undefined;
   let prover: Prover | undefined;
+  if (opts.prover !== undefined && settlement.mode === 'optimistic') throw new NodeError('NODE_CONFIG', 'optimistic mode has no validity proofs: remove the prover role');
   if (opts.prover !== undefined) {
     roles.push('prover');
     proverState = StateDb.open({ path: join(opts.dataDir, 'prover'), treeDepth: config.treeDepth });
     prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
     const local: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
     const source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
-    proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, confirmations: opts.confirmations, log });
+    proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, mode: settlement.mode === 'multi' ? 'multi' : 'zk', confirmations: opts.confirmations, log });
+  }
+
+  // Optimistic modes: the proposer defends its commits (with the sequencer key); a challenger watches.
+  const disputes: DisputeService[] = [];
+  if (settlement.mode !== 'zk') {
+    if (opts.sequencer !== undefined && opts.sequencer.defend !== false) {
+      disputes.push(new DisputeService({ l1: seqL1, rollup: opts.rollup, game: settlement.disputeGame, deployBlock: opts.deployBlock, state, config, challenge: false, defend: true, finalize: true, log }));
+      roles.push('proposer');
+    }
+    if (opts.challenger !== undefined) {
+      disputes.push(new DisputeService({ l1: await mk(opts.challenger.privateKey), rollup: opts.rollup, game: settlement.disputeGame, deployBlock: opts.deployBlock, state, config, challenge: true, defend: false, finalize: true, log }));
+      roles.push('challenger');
+    }
+  } else if (opts.challenger !== undefined) {
+    throw new NodeError('NODE_CONFIG', 'zk mode has no disputes: remove the challenger role');
   }
 
   // Bring the database to L1's truth (finish or abandon a commit in flight, undo reorged batches,
   // derive missing batches) before accepting anything, then re-admit the persisted pending pool.
   await sequencer.sync();
   sequencer.readmit(state.allPending());
-  lastFinal = await lastProvenOnL1(reader, opts.rollup);
+  lastFinal = await lastFinalOnL1(reader, opts.rollup);
   log('node-started', { roles, batchNum: state.batchNum, pending: mempool.size, lastFinal });
 
   let stopped = false;
@@ -185,7 +225,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   };
   runLoop('sequencer', async () => {
     await sequencer.sync();
-    lastFinal = await lastProvenOnL1(reader, opts.rollup);
+    lastFinal = await lastFinalOnL1(reader, opts.rollup);
     if (!exodus && (await inExodus(reader, opts.rollup))) {
       // Settlement has stopped for good: users withdraw on L1 against the last final root.
       exodus = true;
@@ -194,6 +234,13 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     if (opts.sequencer === undefined || exodus) return false;
     return (await sequencer.step()) !== undefined;
   });
+  for (const [i, svc] of disputes.entries()) {
+    runLoop(`dispute${i}`, async () => {
+      if (exodus) return false;
+      const done = await svc.step();
+      return done.some((a) => a.kind !== 'timeout' && !a.kind.startsWith('over') && a.kind !== 'open-refused' && a.kind !== 'move-refused');
+    });
+  }
   if (proverService !== undefined) {
     const svc = proverService;
     runLoop('prover', async () => {
@@ -269,6 +316,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     roles,
     errors,
     exodus,
+    mode: settlement.mode,
+    invalidBatch: sequencer.suspect ?? null,
   });
 
   let rpc: RpcServer | undefined;

@@ -45,6 +45,8 @@ export type ProverServiceDeps = {
   readonly prover: Prover;
   readonly params: CircuitParams;
   readonly config: StfConfig;
+  /** Multi-proof mode posts signed records; the proof binds them the same way (docs/PROTOCOL.md §14.1). */
+  readonly mode?: 'zk' | 'multi';
   readonly confirmations?: number;
   readonly log?: (event: string, fields: Record<string, unknown>) => void;
 };
@@ -115,7 +117,7 @@ export class ProverService {
       replica.applyBatch(batchNum, result.changes, { record });
       return { kind: 'skipped', batchNum };
     }
-    const { input: circuitInput, commitment } = batchWitnessFromResult({ params, config, state: replica, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start: posted.l1Start });
+    const { input: circuitInput, commitment } = batchWitnessFromResult({ params, config, state: replica, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start: posted.l1Start, mode: this.deps.mode ?? 'zk' });
     this.log('proving', { batchNum });
     const proof = await this.deps.prover.prove(circuitInput);
     if (proof.publicSignals[0] !== commitment.inputHash) {

@@ -14,7 +14,7 @@
  * accepted transactions stay in the database's pending pool until a batch including them is applied.
  */
 import { type Address, type Hex, bytesToHex } from 'viem';
-import { zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
+import { signedBatchFromResult, zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
 import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
@@ -36,6 +36,11 @@ export type SequencerDeps = {
   readonly state: StateDb;
   readonly mempool: Mempool;
   readonly config: StfConfig;
+  /**
+   * The rollup's settlement mode (docs/PROTOCOL.md §14.1): zk posts 12-byte records; optimistic and
+   * multi post the signed 78-byte records a one-step proof re-executes. Default zk.
+   */
+  readonly mode?: 'zk' | 'optimistic' | 'multi';
   /** Posts batches to L1; default: a Batcher with default options polling at the L1 client's interval. */
   readonly batcher?: Batcher;
   /** The sequencer's fee table for the next batch (its fee accounts must exist). */
@@ -80,6 +85,8 @@ export class Sequencer {
   private scannedTo: bigint;
   private readonly batcher: Batcher;
   private readonly domainHash: bigint;
+  /** Optimistic modes: a committed batch that does not derive (see sync), if any. */
+  suspect: number | undefined;
 
   constructor(private readonly deps: SequencerDeps) {
     this.scannedTo = deps.deployBlock - 1n;
@@ -118,12 +125,28 @@ export class Sequencer {
       this.deps.onReorg?.(removed);
     }
     const posted = await newCommittedBatches(state, l1, rollup, deployBlock, this.deps.confirmations ?? 1);
-    for (const b of posted) this.applyPosted(b);
-    if (posted.length > 0) {
-      this.dropStale([]);
-      this.log('synced', { applied: posted.length, batchNum: state.batchNum });
+    let applied = 0;
+    const wasSuspect = this.suspect;
+    this.suspect = undefined;
+    for (const b of posted) {
+      try {
+        this.applyPosted(b);
+      } catch (err) {
+        // Optimistic modes: a batch whose data does not produce its posted roots (or posts a rejected
+        // transaction) is fraud, not a local fault. It is never applied; the node waits here until a
+        // dispute removes it (the challenger role opens one) — it cannot build on it either.
+        if (this.deps.mode === undefined || this.deps.mode === 'zk' || !(err instanceof RampartError)) throw err;
+        if (wasSuspect !== b.batchNum) this.log('batch-invalid', { batchNum: b.batchNum, code: err.code, error: err.message });
+        this.suspect = b.batchNum;
+        break;
+      }
+      applied++;
     }
-    return posted.length;
+    if (applied > 0) {
+      this.dropStale([]);
+      this.log('synced', { applied, batchNum: state.batchNum });
+    }
+    return applied;
   }
 
   private applyPosted(b: CommittedBatch): void {
@@ -187,6 +210,8 @@ export class Sequencer {
    */
   async step(force = false): Promise<SealedBatch | undefined> {
     const { config, mempool, state } = this.deps;
+    // Never build on a state L1 does not have: an invalid batch on L1 waits for its dispute.
+    if (this.suspect !== undefined) return undefined;
     await this.pollQueue();
     const { waiting, consumed } = await this.unconsumed();
     if (waiting.length === 0 && !(force ? mempool.size > 0 : mempool.shouldSeal(config.maxL2Txs))) return undefined;
@@ -205,7 +230,8 @@ export class Sequencer {
     const options = { verified: candidates.map(() => true) }; // admission verified every signature
     const result = this.deps.seal === undefined ? applyBatch(state, params, config, options) : await this.deps.seal(state, params, config, options);
     const batchNum = state.batchNum + 1;
-    const { records, batchData, commitment } = zkBatchFromResult({ config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start });
+    const built = { config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum: BigInt(batchNum), l1Start };
+    const { records, batchData, commitment } = (this.deps.mode ?? 'zk') === 'zk' ? zkBatchFromResult(built) : signedBatchFromResult(built);
     const txs = result.included.map((t) => storeTx(t, this.domainHash));
     const draft = batchRecord({ batchNum, result, l1Ops, l1Start, feeTable, txs, commit: { tx: '0x', block: 0n, blockHash: '0x' } });
     const outcome = await this.batcher.commit(draft, {
