@@ -307,17 +307,22 @@ test('random batches: valid steps reach the trace state, a corrupted record is i
   assert.ok(steps >= 60 && l2 >= 8, `not vacuous: ${steps} steps, ${l2} records`);
 });
 
+/** A mock-backed prover whose state holds the genesis accounts 1..6 (FEES can name them), queued. */
+async function withGenesis(config: StfConfig): Promise<{ prover: Address; view: Address; state: MemoryState; genesis: L1Op[] }> {
+  const { prover, view } = await mockProver(config);
+  const state = new MemoryState();
+  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
+  state.apply(postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config).result.changes);
+  await enqueue(view, genesis);
+  return { prover, view, state, genesis };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tampered proofs
 
 test('tampered proofs revert with typed errors; committed bad signatures (forged, other domain) are valid = false', async () => {
   const config = SMALL({ chainId: 31337n, rollupAddress: 0xdefn });
-  const { prover, view } = await mockProver(config);
-  const state = new MemoryState();
-  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
-  const g = postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config);
-  await enqueue(view, genesis);
-  state.apply(g.result.changes);
+  const { prover, view, state, genesis } = await withGenesis(config);
   const f32 = (v: bigint) => floatEncode(FLOAT32, v);
   const maxFeeF = floatEncode(FLOAT16, 5n);
   const l1Ops: L1Op[] = [{ kind: 'deposit', l1Address: 0x77n, tokenId: 1, amount: 9n, toIdx: 2 }]; // token mismatch: refunded
@@ -395,12 +400,7 @@ test('tampered proofs revert with typed errors; committed bad signatures (forged
 
 test('committed defects the STF refuses are valid = false on chain: header, account-0 record, unusable fee accounts', async () => {
   const config = SMALL({ chainId: 31337n, rollupAddress: 0xfeen });
-  const { prover, view } = await mockProver(config);
-  const state = new MemoryState();
-  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
-  const g = postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config);
-  await enqueue(view, genesis);
-  state.apply(g.result.changes);
+  const { prover, state, genesis } = await withGenesis(config);
   const tx = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 5n), nonce: 0 }, config.domain);
   const zeroFrom = optimisticData(FEES, [tx, tx]);
   zeroFrom.fill(0, 55 + 78, 55 + 78 + 4);
