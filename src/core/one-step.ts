@@ -18,11 +18,10 @@
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { concatBytes } from '@noble/hashes/utils.js';
-import { type Account, accountLeaf } from './account.ts';
+import type { Account } from './account.ts';
 import { DecodeError, RampartError, InvalidInputError } from './errors.ts';
 import { frToBytesBE, frToBytesLE, type Fr } from './field.ts';
 import { BATCH_DATA_VERSION, FEE_ENTRY_BYTES, OPTIMISTIC_RECORD_BYTES, recordKind } from './batch-data.ts';
-import { MAX_FEE_TOKENS } from './params.ts';
 import { unpackSignature } from './eddsa.ts';
 import { SUBGROUP_ORDER } from './babyjub.ts';
 import { SparseMerkleTree, MemoryNodeStore, siblingsToFr } from './smt.ts';
@@ -77,7 +76,8 @@ function splitOptimistic(batchData: Uint8Array): RawOptimistic {
   const records: Uint8Array[] = [];
   for (let o = headerLength; o < batchData.length; o += OPTIMISTIC_RECORD_BYTES) records.push(batchData.slice(o, o + OPTIMISTIC_RECORD_BYTES));
   const tokens = new Set<number>();
-  let defect = batchData[0] !== BATCH_DATA_VERSION || feeCount > MAX_FEE_TOKENS;
+  // feeCount itself is bounded by the commit (≤ maxFeeTokens), as OneStepProver assumes.
+  let defect = batchData[0] !== BATCH_DATA_VERSION;
   for (let k = 0; k < feeCount; k++) {
     const token = view.getUint32(3 + k * FEE_ENTRY_BYTES);
     if (view.getUint32(7 + k * FEE_ENTRY_BYTES) === 0 || tokens.has(token)) defect = true;
@@ -439,7 +439,7 @@ class Mirror {
   }
   apply(w: StepWitness): void {
     for (const u of w.updates) {
-      this.tree.update(u.index, frToBytesLE(accountLeaf(u.after)));
+      this.tree.update(u.index, frToBytesLE(u.newLeaf));
       this.accounts.set(u.index, u.after);
     }
   }
