@@ -198,7 +198,7 @@ export type BatchTrace = {
   readonly states: readonly StepState[];
   readonly stateHashes: readonly Uint8Array[];
   /** The first step OneStepProver finds invalid (valid = false), if any. */
-  readonly invalid: InvalidStep | undefined;
+  readonly invalidAt: InvalidStep | undefined;
   readonly recordsRoot: Uint8Array;
   readonly stepDataHash: Uint8Array;
   /** Proof inputs for steps 0..k−1, and for step k when the batch is invalid. */
@@ -360,7 +360,7 @@ export function traceBatch(params: TraceBatchParameters): BatchTrace {
     steps: l1Count + txCount + feeCount,
     states,
     stateHashes: states.map(stepStateHash),
-    invalid,
+    invalidAt: invalid,
     recordsRoot: rRoot,
     stepDataHash: keccak_256(concatBytes(header, rRoot)),
     proofs,

@@ -22,6 +22,8 @@ import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { oneStepProverAbi } from '../../src/l1/generated/OneStepProver.ts';
 import { rollupViewMockAbi, rollupViewMockBytecode } from '../../src/l1/generated/RollupViewMock.ts';
 import { babyJubjubHarnessAbi, babyJubjubHarnessBytecode } from '../../src/l1/generated/BabyJubjubHarness.ts';
+import { optimisticBatchDataHarnessAbi, optimisticBatchDataHarnessBytecode } from '../../src/l1/generated/OptimisticBatchDataHarness.ts';
+import { decodeL1Error } from '../../src/l1/decodeL1Error.ts';
 import { createPrivateKey, packSignature, publicKeyFromPrivate, sign, verify as eddsaVerify } from '../../src/core/eddsa.ts';
 import { BASE8, SUBGROUP_ORDER, mulBase8 } from '../../src/core/babyjub.ts';
 import { FR_MODULUS } from '../../src/core/field.ts';
@@ -33,6 +35,8 @@ import {
   encodeStepProof,
   finalStepState,
   initialStepState,
+  recordsRoot,
+  stepDataHash,
   stepProof,
   stepStateHash,
   traceBatch,
@@ -84,7 +88,7 @@ async function replay(prover: Address, trace: BatchTrace, l1Start: bigint): Prom
   const ctx = context(trace, l1Start);
   for (let j = 0; j < trace.proofs.length; j++) {
     const r = await executeStep(c, { prover, ctx, step: j, preState: trace.stateHashes[j] ?? assert.fail(), proof: stepProof(trace, j) });
-    if (trace.invalid !== undefined && j === trace.invalid.step) {
+    if (trace.invalidAt !== undefined && j === trace.invalidAt.step) {
       assert.deepEqual(r, { valid: false, postState: bytesToHex(new Uint8Array(32)) }, `step ${j} is the invalid record`);
     } else {
       assert.equal(r.valid, true, `step ${j} valid`);
@@ -211,6 +215,31 @@ test('EdDSA: R8 decompression (Tonelli–Shanks on chain) agrees with the core o
   assert.ok(decoded >= 12 + 5, `both outcomes exercised (${decoded} decoded)`);
 });
 
+test('OptimisticBatchData (for the Rollup) computes recordsRoot and stepDataHash exactly as the core', async () => {
+  const h = (await deployContract({ clients: c, abi: optimisticBatchDataHarnessAbi as Abi, bytecode: optimisticBatchDataHarnessBytecode, name: 'OptimisticBatchDataHarness' })).address;
+  const config = SMALL({ chainId: 31337n, rollupAddress: 0x1n });
+  const base = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: 1, maxFeeF: 0, nonce: 0 }, config.domain);
+  for (const count of [0, 1, 2, 3, 5, 8, 9]) {
+    // Distinct records (amounts differ), with and without a fee table.
+    const txs = Array.from({ length: count }, (_, i) => ({ ...base, amountF: i + 1 }));
+    for (const fees of [[], FEES]) {
+      const data = optimisticData(fees, txs);
+      const [hash, feeCount, txCount] = await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(data)] });
+      assert.equal(hash, bytesToHex(stepDataHash(data)), `${count} records`);
+      assert.deepEqual([feeCount, txCount], [BigInt(fees.length), BigInt(count)]);
+      assert.equal(await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'recordsRoot', args: [bytesToHex(data)] }), bytesToHex(recordsRoot(data)));
+    }
+  }
+  const call = (d: Uint8Array) =>
+    c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(d)] }).catch((e: unknown) => {
+      throw decodeL1Error(e, 'stepDataHash');
+    });
+  const one = optimisticData(FEES, [base]);
+  await reverts(call(one.slice(0, -1)), 'MalformedOptimisticData', ['length']);
+  await reverts(call(Uint8Array.from([1, 0, 0, 0, 0, 0, 0])), 'MalformedOptimisticData', ['mode']);
+  await reverts(call(Uint8Array.from([1, 1, 0])), 'MalformedOptimisticData', ['short']);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Vectors
 
@@ -228,7 +257,7 @@ test('vectors: every step of test/vectors/stf-batches.json re-executes on chain 
     const l1Ops = b.l1Ops.map((o) => decodeL1Op(hexToBytes(o.encoded)));
     await enqueue(view, l1Ops);
     const trace = traceBatch({ state, l1Ops, batchData: hexToBytes(b.batchDataOptimistic), config });
-    assert.equal(trace.invalid, undefined, b.name);
+    assert.equal(trace.invalidAt, undefined, b.name);
     assert.deepEqual(trace.stateHashes[0], stepStateHash(initialStepState(BigInt(b.oldRoot), b.oldNextIndex, config.exitTreeDepth, trace.feeCount)));
     assert.deepEqual(trace.stateHashes[trace.steps], stepStateHash(finalStepState(BigInt(b.newRoot), BigInt(b.exitRoot), b.newNextIndex, trace.feeCount)));
     // The contract's own endpoint helpers agree.
@@ -254,9 +283,9 @@ test('vectors: every step of test/vectors/stf-batches.json re-executes on chain 
     dv.setUint16(43, t.maxFeeF);
     data.set(hexToBytes(t.signature.packed), 45);
     const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
-    assert.equal(trace.invalid?.step, 0, cs.expectedReason);
+    assert.equal(trace.invalidAt?.step, 0, cs.expectedReason);
     // The nonce is not posted: a wrong-nonce signature is a bad signature in optimistic data.
-    assert.equal(trace.invalid?.reason, cs.expectedReason === 'bad-nonce' ? 'bad-signature' : cs.expectedReason);
+    assert.equal(trace.invalidAt?.reason, cs.expectedReason === 'bad-nonce' ? 'bad-signature' : cs.expectedReason);
     await replay(prover, trace, l1Start);
   }
 });
@@ -283,7 +312,7 @@ test('random batches: valid steps reach the trace state, a corrupted record is i
       const at = 3 + 24 * feeTable.length + 4 + 78 * (corruptAt % result.included.length) + 50;
       bad[at] = (bad[at] ?? 0) ^ 4;
       const t = traceBatch({ state, l1Ops, batchData: bad, config });
-      assert.equal(t.invalid?.reason, 'bad-signature');
+      assert.equal(t.invalidAt?.reason, 'bad-signature');
       await replay(prover, t, l1Start);
     }
     const trace = traceBatch({ state, l1Ops, batchData, config });
@@ -384,17 +413,17 @@ test('tampered proofs revert with typed errors; committed bad signatures (forged
   const forged = batchData.slice();
   forged[3 + 48 + 4 + 50] = (forged[3 + 48 + 4 + 50] ?? 0) ^ 2;
   const tf = traceBatch({ state, l1Ops, batchData: forged, config });
-  assert.equal(tf.invalid?.step, 1);
+  assert.equal(tf.invalidAt?.step, 1);
   await replay(prover, tf, l1Start);
   // (b) replayed from another domain (a deployment on chain 5): valid there, not here.
   const foreign = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: f32(100n), maxFeeF, nonce: 0 }, { ...config.domain, chainId: 5n });
   const tr = traceBatch({ state, l1Ops, batchData: optimisticData(FEES, [foreign]), config });
-  assert.deepEqual(tr.invalid, { step: 1, record: 0, reason: 'bad-signature' });
+  assert.deepEqual(tr.invalidAt, { step: 1, record: 0, reason: 'bad-signature' });
   await replay(prover, tr, l1Start);
   const elsewhere = await mockProver({ ...config, domain: { ...config.domain, chainId: 5n } });
   await enqueue(elsewhere.view, [...genesis, ...l1Ops]);
   const there = traceBatch({ state, l1Ops, batchData: optimisticData(FEES, [foreign]), config: { ...config, domain: { ...config.domain, chainId: 5n } } });
-  assert.equal(there.invalid, undefined);
+  assert.equal(there.invalidAt, undefined);
   await replay(elsewhere.prover, there, l1Start);
 });
 
@@ -413,7 +442,7 @@ test('committed defects the STF refuses are valid = false on chain: header, acco
   ];
   for (const [reason, data] of cases) {
     const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
-    assert.equal(trace.invalid?.reason, reason);
+    assert.equal(trace.invalidAt?.reason, reason);
     await replay(prover, trace, BigInt(genesis.length));
   }
 });
