@@ -29,6 +29,10 @@ import { BASE8, SUBGROUP_ORDER, mulBase8 } from '../../src/core/babyjub.ts';
 import { FR_MODULUS } from '../../src/core/field.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { MemoryState } from '../../src/core/state.ts';
+import { accountLeaf, type Account } from '../../src/core/account.ts';
+import { SparseMerkleTree, siblingsToFr } from '../../src/core/smt.ts';
+import { frToBytesLE } from '../../src/core/field.ts';
+import { MAX_BALANCE, MAX_NONCE } from '../../src/core/params.ts';
 import { createStfConfig, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
 import { decodeL1Op, domainHash, encodeL1Op, type L1Op, type L2Tx } from '../../src/core/tx.ts';
 import {
@@ -444,6 +448,63 @@ test('committed defects the STF refuses are valid = false on chain: header, acco
     const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
     assert.equal(trace.invalidAt?.reason, reason);
     await replay(prover, trace, BigInt(genesis.length));
+  }
+});
+
+test('rejections the vectors do not reach, on chain: nonce-overflow, balance-overflow, fee-overflow; tree-full refund', async () => {
+  // A crafted pre-state (depth 4: 15 usable slots) with extreme values; L1 only ever sees its root.
+  const config = createStfConfig({ domain: { chainId: 31337n, rollupAddress: 0xcafen }, treeDepth: 4, exitTreeDepth: 4, maxL1Ops: 4, maxL2Txs: 8, maxFeeTokens: 1 });
+  const { prover, view } = await mockProver(config);
+  const half = 1n << 127n; // large balances: nothing here depends on small numbers
+  const accounts: [number, Account][] = [
+    [1, { tokenId: 0, balance: half + 10n, nonce: 0, publicKey: user(0).publicKey, l1Address: user(0).l1Address }],
+    [2, { tokenId: 0, balance: half + 10n, nonce: 0, publicKey: user(1).publicKey, l1Address: user(1).l1Address }],
+    [3, { tokenId: 0, balance: MAX_BALANCE - 5n, nonce: 0, publicKey: user(2).publicKey, l1Address: user(2).l1Address }],
+    [4, { tokenId: 0, balance: 100n, nonce: MAX_NONCE, publicKey: user(3).publicKey, l1Address: user(3).l1Address }],
+  ];
+  const state = new MemoryState();
+  const tree = new SparseMerkleTree(config.treeDepth, state);
+  for (const [i, a] of accounts) tree.update(i, frToBytesLE(accountLeaf(a)));
+  state.apply({ nodes: tree.changes, accounts: new Map(accounts), nextIndex: 5 });
+  const maxFeeF = floatEncode(FLOAT16, 5n);
+  const tx = (u: number, from: number, to: number, amount: bigint, nonce: number) =>
+    signTx(user(u), { kind: to === 0 ? 'withdraw' : 'transfer', from, to, amountF: floatEncode(FLOAT32, amount), maxFeeF, nonce }, config.domain);
+  for (const [reason, txs] of [
+    ['nonce-overflow', [tx(3, 4, 0, 1n, MAX_NONCE)]],
+    ['balance-overflow', [tx(0, 1, 3, 10n, 0)]],
+  ] as const) {
+    const trace = traceBatch({ state, l1Ops: [], batchData: optimisticData([], txs), config });
+    assert.equal(trace.invalidAt?.reason, reason);
+    await replay(prover, trace, 0n);
+  }
+  // fee-overflow needs ~16,600 max-fee transactions in one batch (a fee cap is at most 2047·10^31):
+  // exercised from a pre-state whose accumulator is already near the bound.
+  const fees: FeeEntry[] = [{ tokenId: 0, accountIdx: 1, fee: 5n }];
+  const trace = traceBatch({ state, l1Ops: [], batchData: optimisticData(fees, [tx(1, 2, 1, 1n, 0)]), config });
+  const proof = trace.proofs[0] ?? assert.fail();
+  const ctx = context(trace, 0n);
+  const at = async (acc: bigint, accounts = proof.accounts) => {
+    const pre = { ...proof.pre, acc: [acc] };
+    return executeStep(c, { prover, ctx, step: 0, preState: stepStateHash(pre), proof: encodeStepProof({ ...proof, pre, accounts }) });
+  };
+  // A rejection proves the recipient it read against the pre-state root, not the root after the sender's update.
+  await reverts(at(MAX_BALANCE - 4n), 'AccountProofInvalid', [1n]);
+  const recipient = { account: state.getAccount(1), siblings: siblingsToFr(tree.siblings(1)) };
+  assert.equal((await at(MAX_BALANCE - 4n, [proof.accounts[0] ?? assert.fail(), recipient])).valid, false, 'fee-overflow');
+  const fits = await at(MAX_BALANCE - 5n);
+  assert.equal(fits.valid, true);
+  assert.equal(fits.postState, bytesToHex(stepStateHash({ ...(trace.states[1] ?? assert.fail()), acc: [MAX_BALANCE] })));
+  // Eleven creations fill slots 5..15; the twelfth finds the tree full and is refunded.
+  const creates = Array.from({ length: 12 }, (_, i) => createOp(i % 5, 0, 7n));
+  await enqueue(view, creates);
+  let l1Start = 0n;
+  for (let b = 0; b < 3; b++) {
+    const ops = creates.slice(4 * b, 4 * b + 4);
+    const { result, batchData } = postBatch(state, { l1Ops: ops, l2Txs: [], feeTable: [] }, config);
+    await replay(prover, traceBatch({ state, l1Ops: ops, batchData, config }), l1Start);
+    state.apply(result.changes);
+    l1Start += 4n;
+    if (b === 2) assert.deepEqual(result.l1Receipts[3], { status: 'noop', slot: 3, reason: 'tree-full', refunded: true });
   }
 });
 
