@@ -17,11 +17,11 @@
  * Keccak is @noble/hashes' (the core does not import viem).
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { type Account, accountLeaf } from './account.ts';
+import { concatBytes } from '@noble/hashes/utils.js';
+import type { Account } from './account.ts';
 import { DecodeError, RampartError, InvalidInputError } from './errors.ts';
 import { frToBytesBE, frToBytesLE, type Fr } from './field.ts';
 import { BATCH_DATA_VERSION, FEE_ENTRY_BYTES, OPTIMISTIC_RECORD_BYTES, recordKind } from './batch-data.ts';
-import { MAX_FEE_TOKENS } from './params.ts';
 import { unpackSignature } from './eddsa.ts';
 import { SUBGROUP_ORDER } from './babyjub.ts';
 import { SparseMerkleTree, MemoryNodeStore, siblingsToFr } from './smt.ts';
@@ -76,7 +76,8 @@ function splitOptimistic(batchData: Uint8Array): RawOptimistic {
   const records: Uint8Array[] = [];
   for (let o = headerLength; o < batchData.length; o += OPTIMISTIC_RECORD_BYTES) records.push(batchData.slice(o, o + OPTIMISTIC_RECORD_BYTES));
   const tokens = new Set<number>();
-  let defect = batchData[0] !== BATCH_DATA_VERSION || feeCount > MAX_FEE_TOKENS;
+  // feeCount itself is bounded by the commit (≤ maxFeeTokens), as OneStepProver assumes.
+  let defect = batchData[0] !== BATCH_DATA_VERSION;
   for (let k = 0; k < feeCount; k++) {
     const token = view.getUint32(3 + k * FEE_ENTRY_BYTES);
     if (view.getUint32(7 + k * FEE_ENTRY_BYTES) === 0 || tokens.has(token)) defect = true;
@@ -97,7 +98,7 @@ function recordsTree(records: readonly Uint8Array[]): Uint8Array[][] {
   const levels = [level];
   while (level.length > 1) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(keccak_256(concat(level[i] ?? zero, level[i + 1] ?? zero)));
+    for (let i = 0; i < level.length; i += 2) next.push(keccak_256(concatBytes(level[i] ?? zero, level[i + 1] ?? zero)));
     level = next;
     levels.push(level);
   }
@@ -118,7 +119,7 @@ export function recordsRoot(batchData: Uint8Array): Uint8Array {
 export function stepDataHash(batchData: Uint8Array): Uint8Array {
   const { header, records } = splitOptimistic(batchData);
   const levels = recordsTree(records);
-  return keccak_256(concat(header, levels[levels.length - 1]?.[0] ?? new Uint8Array(32)));
+  return keccak_256(concatBytes(header, levels[levels.length - 1]?.[0] ?? new Uint8Array(32)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +198,7 @@ export type BatchTrace = {
   readonly states: readonly StepState[];
   readonly stateHashes: readonly Uint8Array[];
   /** The first step OneStepProver finds invalid (valid = false), if any. */
-  readonly invalid: InvalidStep | undefined;
+  readonly invalidAt: InvalidStep | undefined;
   readonly recordsRoot: Uint8Array;
   readonly stepDataHash: Uint8Array;
   /** Proof inputs for steps 0..k−1, and for step k when the batch is invalid. */
@@ -359,9 +360,9 @@ export function traceBatch(params: TraceBatchParameters): BatchTrace {
     steps: l1Count + txCount + feeCount,
     states,
     stateHashes: states.map(stepStateHash),
-    invalid,
+    invalidAt: invalid,
     recordsRoot: rRoot,
-    stepDataHash: keccak_256(concat(header, rRoot)),
+    stepDataHash: keccak_256(concatBytes(header, rRoot)),
     proofs,
     result: invalid === undefined ? run : undefined,
   };
@@ -438,7 +439,7 @@ class Mirror {
   }
   apply(w: StepWitness): void {
     for (const u of w.updates) {
-      this.tree.update(u.index, frToBytesLE(accountLeaf(u.after)));
+      this.tree.update(u.index, frToBytesLE(u.newLeaf));
       this.accounts.set(u.index, u.after);
     }
   }
@@ -470,13 +471,13 @@ export function encodeStepProof(input: StepProofInput): Uint8Array {
     { dynamic: abiBytes(input.item) },
     { dynamic: abiBytes(input.header) },
     { static: input.recordsRoot },
-    { dynamic: concat(word(BigInt(input.recordPath.length)), ...input.recordPath) },
-    { dynamic: concat(word(BigInt(input.accounts.length)), wordsBytes(accountWords)) },
+    { dynamic: concatBytes(word(BigInt(input.recordPath.length)), ...input.recordPath) },
+    { dynamic: concatBytes(word(BigInt(input.accounts.length)), wordsBytes(accountWords)) },
     { dynamic: wordArray(input.accounts.flatMap((a) => a.siblings)) },
     { dynamic: wordArray(input.exitSiblings) },
   ];
   // abi.encode of one dynamic tuple: its offset (0x20), then the tuple.
-  return concat(word(32n), abiTuple(parts));
+  return concatBytes(word(32n), abiTuple(parts));
 }
 
 type AbiPart = { readonly static: Uint8Array } | { readonly dynamic: Uint8Array };
@@ -494,7 +495,7 @@ function abiTuple(parts: readonly AbiPart[]): Uint8Array {
       offset += part.dynamic.length;
     }
   }
-  return concat(...heads, ...tails);
+  return concatBytes(...heads, ...tails);
 }
 
 /** One ABI word: a uint256, 32 bytes big-endian. */
@@ -504,25 +505,15 @@ function word(v: bigint): Uint8Array {
 }
 
 function wordsBytes(words: readonly bigint[]): Uint8Array {
-  return concat(...words.map(word));
+  return concatBytes(...words.map(word));
 }
 
 function wordArray(words: readonly bigint[]): Uint8Array {
-  return concat(word(BigInt(words.length)), wordsBytes(words));
+  return concatBytes(word(BigInt(words.length)), wordsBytes(words));
 }
 
 function abiBytes(b: Uint8Array): Uint8Array {
   const padded = new Uint8Array(Math.ceil(b.length / 32) * 32);
   padded.set(b);
-  return concat(word(BigInt(b.length)), padded);
-}
-
-function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(word(BigInt(b.length)), padded);
 }

@@ -103,7 +103,7 @@ test('a valid batch: S_0 and S_n are the committed endpoints; every step, fee en
   assert.equal(result.included.length, 3);
   const trace = traceBatch({ state, l1Ops, batchData, config: CONFIG });
   assert.equal(trace.steps, 2 + 3 + 2);
-  assert.equal(trace.invalid, undefined);
+  assert.equal(trace.invalidAt, undefined);
   assert.equal(trace.states.length, trace.steps + 1);
   assert.equal(trace.proofs.length, trace.steps);
   assert.deepEqual(trace.stateHashes[0], stepStateHash(initialStepState(result.oldRoot, result.oldNextIndex, CONFIG.exitTreeDepth, 2)));
@@ -136,7 +136,7 @@ test('the first invalid record ends the trace: its step is provable, later ones 
     const l1Ops = [createOp(3, 0, 10n)];
     assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: c.txs, feeTable: FEES }, CONFIG));
     const trace = traceBatch({ state, l1Ops, batchData, config: CONFIG });
-    assert.deepEqual(trace.invalid, { step: 2, record: 1, reason: c.reason }, c.name);
+    assert.deepEqual(trace.invalidAt, { step: 2, record: 1, reason: c.reason }, c.name);
     assert.equal(trace.states.length, 3, c.name);
     assert.equal(trace.proofs.length, 3, c.name);
     assert.equal(trace.result, undefined);
@@ -147,7 +147,7 @@ test('the first invalid record ends the trace: its step is provable, later ones 
   // An undecodable signature (R8 y ≥ p) is a bad signature, not a decode failure of the batch.
   const bad = optimisticData(FEES, good);
   bad.fill(0xff, 7 + 48 + 78 + 14, 7 + 48 + 78 + 46);
-  assert.deepEqual(traceBatch({ state, l1Ops: [], batchData: bad, config: CONFIG }).invalid, { step: 1, record: 1, reason: 'bad-signature' });
+  assert.deepEqual(traceBatch({ state, l1Ops: [], batchData: bad, config: CONFIG }).invalidAt, { step: 1, record: 1, reason: 'bad-signature' });
 });
 
 test('stepProof is abi.encode(StepProof) byte for byte (checked against viem)', () => {
@@ -193,7 +193,7 @@ test('property: trace endpoints equal applyPostedBatch; a corrupted record is de
         const ops = l1Ops.slice(0, CONFIG.maxL1Ops);
         const trace = traceBatch({ state, l1Ops: ops, batchData, config: CONFIG });
         const posted = applyPostedBatch(state, { l1Ops: ops, l2Txs: result.included, feeTable: FEES }, CONFIG);
-        assert.equal(trace.invalid, undefined);
+        assert.equal(trace.invalidAt, undefined);
         assert.deepEqual(trace.stateHashes[trace.steps], stepStateHash(finalStepState(posted.newRoot, posted.exitRoot, posted.newNextIndex, FEES.length)));
         assert.deepEqual(trace.stateHashes[0], stepStateHash(initialStepState(posted.oldRoot, state.nextIndex, CONFIG.exitTreeDepth, FEES.length)));
         checkProofInputs(trace, CONFIG.treeDepth);
@@ -205,7 +205,7 @@ test('property: trace endpoints equal applyPostedBatch; a corrupted record is de
           const at = 3 + 24 * FEES.length + 4 + 78 * m + 46;
           bad[at] = (bad[at] ?? 0) ^ 1;
           const t = traceBatch({ state, l1Ops: ops, batchData: bad, config: CONFIG });
-          assert.deepEqual(t.invalid, { step: ops.length + m, record: m, reason: 'bad-signature' });
+          assert.deepEqual(t.invalidAt, { step: ops.length + m, record: m, reason: 'bad-signature' });
           assert.deepEqual(t.stateHashes, trace.stateHashes.slice(0, ops.length + m + 1));
           invalids++;
         }
@@ -224,21 +224,21 @@ test('committed data the decoder or the fee rules refuse: the first step that sh
   const trace = (data: Uint8Array): BatchTrace => traceBatch({ state, l1Ops, batchData: data, config: CONFIG });
   // Header defects: duplicate fee token, fee account 0, unknown version. The first L2 step says so.
   const dup = optimisticData([FEES[0] as FeeEntry, { tokenId: 0, accountIdx: 2, fee: 1n }], [tx]);
-  assert.deepEqual(trace(dup).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  assert.deepEqual(trace(dup).invalidAt, { step: 1, record: 0, reason: 'bad-header' });
   assert.equal(trace(dup).states.length, 2);
-  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 0, fee: 1n }], [tx])).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 0, fee: 1n }], [tx])).invalidAt, { step: 1, record: 0, reason: 'bad-header' });
   const v2 = optimisticData(FEES, [tx]);
   v2[0] = 2;
-  assert.deepEqual(trace(v2).invalid, { step: 1, record: 0, reason: 'bad-header' });
+  assert.deepEqual(trace(v2).invalidAt, { step: 1, record: 0, reason: 'bad-header' });
   // Without records, the first fee step says so.
-  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, FEES[0] as FeeEntry], [])).invalid, { step: 1, feeEntry: 0, reason: 'bad-header' });
+  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, FEES[0] as FeeEntry], [])).invalidAt, { step: 1, feeEntry: 0, reason: 'bad-header' });
   // A record from account 0 (the decoder refuses it) is a malformed transaction.
   const zeroFrom = optimisticData(FEES, [tx, tx]);
   zeroFrom.fill(0, 55 + 78, 55 + 78 + 4);
-  assert.deepEqual(trace(zeroFrom).invalid, { step: 2, record: 1, reason: 'malformed' });
+  assert.deepEqual(trace(zeroFrom).invalidAt, { step: 2, record: 1, reason: 'malformed' });
   // Fee accounts: missing, or holding another token, at their credit step (fees collected or not).
-  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 40, fee: 1n }], [tx])).invalid, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
-  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])).invalid, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
+  assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 40, fee: 1n }], [tx])).invalidAt, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
+  assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])).invalidAt, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
   checkProofInputs(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])), CONFIG.treeDepth);
   // An account created by this batch's own L1 op: refused by the STF, but L1 cannot tell (known limit).
   assert.throws(() => trace(optimisticData([{ tokenId: 0, accountIdx: 7, fee: 1n }], [tx])), (e: unknown) => e instanceof OneStepError && e.code === 'ONE_STEP_UNPROVABLE');

@@ -22,17 +22,25 @@ import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { oneStepProverAbi } from '../../src/l1/generated/OneStepProver.ts';
 import { rollupViewMockAbi, rollupViewMockBytecode } from '../../src/l1/generated/RollupViewMock.ts';
 import { babyJubjubHarnessAbi, babyJubjubHarnessBytecode } from '../../src/l1/generated/BabyJubjubHarness.ts';
+import { optimisticBatchDataHarnessAbi, optimisticBatchDataHarnessBytecode } from '../../src/l1/generated/OptimisticBatchDataHarness.ts';
+import { decodeL1Error } from '../../src/l1/decodeL1Error.ts';
 import { createPrivateKey, packSignature, publicKeyFromPrivate, sign, verify as eddsaVerify } from '../../src/core/eddsa.ts';
 import { BASE8, SUBGROUP_ORDER, mulBase8 } from '../../src/core/babyjub.ts';
 import { FR_MODULUS } from '../../src/core/field.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { MemoryState } from '../../src/core/state.ts';
+import { accountLeaf, type Account } from '../../src/core/account.ts';
+import { SparseMerkleTree, siblingsToFr } from '../../src/core/smt.ts';
+import { frToBytesLE } from '../../src/core/field.ts';
+import { MAX_BALANCE, MAX_NONCE } from '../../src/core/params.ts';
 import { createStfConfig, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
 import { decodeL1Op, domainHash, encodeL1Op, type L1Op, type L2Tx } from '../../src/core/tx.ts';
 import {
   encodeStepProof,
   finalStepState,
   initialStepState,
+  recordsRoot,
+  stepDataHash,
   stepProof,
   stepStateHash,
   traceBatch,
@@ -84,7 +92,7 @@ async function replay(prover: Address, trace: BatchTrace, l1Start: bigint): Prom
   const ctx = context(trace, l1Start);
   for (let j = 0; j < trace.proofs.length; j++) {
     const r = await executeStep(c, { prover, ctx, step: j, preState: trace.stateHashes[j] ?? assert.fail(), proof: stepProof(trace, j) });
-    if (trace.invalid !== undefined && j === trace.invalid.step) {
+    if (trace.invalidAt !== undefined && j === trace.invalidAt.step) {
       assert.deepEqual(r, { valid: false, postState: bytesToHex(new Uint8Array(32)) }, `step ${j} is the invalid record`);
     } else {
       assert.equal(r.valid, true, `step ${j} valid`);
@@ -187,6 +195,55 @@ test('EdDSA edge cases: S ≥ l, low-order key, off-curve key, non-canonical R8 
   assert.deepEqual(await unpack(packPoint(BASE8)), [true, BASE8[0], BASE8[1]]);
 });
 
+test('EdDSA: R8 decompression (Tonelli–Shanks on chain) agrees with the core on random encodings and points', async () => {
+  const { packPoint, unpackPoint } = await import('../../src/core/babyjub.ts');
+  // Bits 253–254 cleared on most samples so y < p and about half decode (the rest: no point has this y).
+  const randomBytes = fc.sample(fc.uint8Array({ minLength: 32, maxLength: 32 }), { numRuns: 24, seed: 3 }).map((b, i) => {
+    if (i % 4 !== 0) b[31] = (b[31] ?? 0) & 0x9f;
+    return b;
+  });
+  const points = fc.sample(fc.bigInt({ min: 1n, max: SUBGROUP_ORDER - 1n }), { numRuns: 12, seed: 4 }).map((k) => packPoint(mulBase8(k)));
+  let decoded = 0;
+  for (const b of [...randomBytes, ...points]) {
+    let expected: readonly [boolean, bigint, bigint];
+    try {
+      const pt = unpackPoint(b);
+      expected = [true, pt[0], pt[1]];
+      decoded++;
+    } catch {
+      expected = [false, 0n, 0n];
+    }
+    const got = await c.public.readContract({ address: harness, abi: babyJubjubHarnessAbi, functionName: 'unpackPoint', args: [bytesToHex(b)] });
+    assert.deepEqual(got, expected, bytesToHex(b));
+  }
+  assert.ok(decoded >= 12 + 5, `both outcomes exercised (${decoded} decoded)`);
+});
+
+test('OptimisticBatchData (for the Rollup) computes recordsRoot and stepDataHash exactly as the core', async () => {
+  const h = (await deployContract({ clients: c, abi: optimisticBatchDataHarnessAbi as Abi, bytecode: optimisticBatchDataHarnessBytecode, name: 'OptimisticBatchDataHarness' })).address;
+  const config = SMALL({ chainId: 31337n, rollupAddress: 0x1n });
+  const base = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: 1, maxFeeF: 0, nonce: 0 }, config.domain);
+  for (const count of [0, 1, 2, 3, 5, 8, 9]) {
+    // Distinct records (amounts differ), with and without a fee table.
+    const txs = Array.from({ length: count }, (_, i) => ({ ...base, amountF: i + 1 }));
+    for (const fees of [[], FEES]) {
+      const data = optimisticData(fees, txs);
+      const [hash, feeCount, txCount] = await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(data)] });
+      assert.equal(hash, bytesToHex(stepDataHash(data)), `${count} records`);
+      assert.deepEqual([feeCount, txCount], [BigInt(fees.length), BigInt(count)]);
+      assert.equal(await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'recordsRoot', args: [bytesToHex(data)] }), bytesToHex(recordsRoot(data)));
+    }
+  }
+  const call = (d: Uint8Array) =>
+    c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(d)] }).catch((e: unknown) => {
+      throw decodeL1Error(e, 'stepDataHash');
+    });
+  const one = optimisticData(FEES, [base]);
+  await reverts(call(one.slice(0, -1)), 'MalformedOptimisticData', ['length']);
+  await reverts(call(Uint8Array.from([1, 0, 0, 0, 0, 0, 0])), 'MalformedOptimisticData', ['mode']);
+  await reverts(call(Uint8Array.from([1, 1, 0])), 'MalformedOptimisticData', ['short']);
+});
+
 // ---------------------------------------------------------------------------------------------
 // Vectors
 
@@ -204,7 +261,7 @@ test('vectors: every step of test/vectors/stf-batches.json re-executes on chain 
     const l1Ops = b.l1Ops.map((o) => decodeL1Op(hexToBytes(o.encoded)));
     await enqueue(view, l1Ops);
     const trace = traceBatch({ state, l1Ops, batchData: hexToBytes(b.batchDataOptimistic), config });
-    assert.equal(trace.invalid, undefined, b.name);
+    assert.equal(trace.invalidAt, undefined, b.name);
     assert.deepEqual(trace.stateHashes[0], stepStateHash(initialStepState(BigInt(b.oldRoot), b.oldNextIndex, config.exitTreeDepth, trace.feeCount)));
     assert.deepEqual(trace.stateHashes[trace.steps], stepStateHash(finalStepState(BigInt(b.newRoot), BigInt(b.exitRoot), b.newNextIndex, trace.feeCount)));
     // The contract's own endpoint helpers agree.
@@ -230,9 +287,9 @@ test('vectors: every step of test/vectors/stf-batches.json re-executes on chain 
     dv.setUint16(43, t.maxFeeF);
     data.set(hexToBytes(t.signature.packed), 45);
     const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
-    assert.equal(trace.invalid?.step, 0, cs.expectedReason);
+    assert.equal(trace.invalidAt?.step, 0, cs.expectedReason);
     // The nonce is not posted: a wrong-nonce signature is a bad signature in optimistic data.
-    assert.equal(trace.invalid?.reason, cs.expectedReason === 'bad-nonce' ? 'bad-signature' : cs.expectedReason);
+    assert.equal(trace.invalidAt?.reason, cs.expectedReason === 'bad-nonce' ? 'bad-signature' : cs.expectedReason);
     await replay(prover, trace, l1Start);
   }
 });
@@ -259,7 +316,7 @@ test('random batches: valid steps reach the trace state, a corrupted record is i
       const at = 3 + 24 * feeTable.length + 4 + 78 * (corruptAt % result.included.length) + 50;
       bad[at] = (bad[at] ?? 0) ^ 4;
       const t = traceBatch({ state, l1Ops, batchData: bad, config });
-      assert.equal(t.invalid?.reason, 'bad-signature');
+      assert.equal(t.invalidAt?.reason, 'bad-signature');
       await replay(prover, t, l1Start);
     }
     const trace = traceBatch({ state, l1Ops, batchData, config });
@@ -283,17 +340,22 @@ test('random batches: valid steps reach the trace state, a corrupted record is i
   assert.ok(steps >= 60 && l2 >= 8, `not vacuous: ${steps} steps, ${l2} records`);
 });
 
+/** A mock-backed prover whose state holds the genesis accounts 1..6 (FEES can name them), queued. */
+async function withGenesis(config: StfConfig): Promise<{ prover: Address; view: Address; state: MemoryState; genesis: L1Op[] }> {
+  const { prover, view } = await mockProver(config);
+  const state = new MemoryState();
+  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
+  state.apply(postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config).result.changes);
+  await enqueue(view, genesis);
+  return { prover, view, state, genesis };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tampered proofs
 
 test('tampered proofs revert with typed errors; committed bad signatures (forged, other domain) are valid = false', async () => {
   const config = SMALL({ chainId: 31337n, rollupAddress: 0xdefn });
-  const { prover, view } = await mockProver(config);
-  const state = new MemoryState();
-  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
-  const g = postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config);
-  await enqueue(view, genesis);
-  state.apply(g.result.changes);
+  const { prover, view, state, genesis } = await withGenesis(config);
   const f32 = (v: bigint) => floatEncode(FLOAT32, v);
   const maxFeeF = floatEncode(FLOAT16, 5n);
   const l1Ops: L1Op[] = [{ kind: 'deposit', l1Address: 0x77n, tokenId: 1, amount: 9n, toIdx: 2 }]; // token mismatch: refunded
@@ -355,28 +417,23 @@ test('tampered proofs revert with typed errors; committed bad signatures (forged
   const forged = batchData.slice();
   forged[3 + 48 + 4 + 50] = (forged[3 + 48 + 4 + 50] ?? 0) ^ 2;
   const tf = traceBatch({ state, l1Ops, batchData: forged, config });
-  assert.equal(tf.invalid?.step, 1);
+  assert.equal(tf.invalidAt?.step, 1);
   await replay(prover, tf, l1Start);
   // (b) replayed from another domain (a deployment on chain 5): valid there, not here.
   const foreign = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: f32(100n), maxFeeF, nonce: 0 }, { ...config.domain, chainId: 5n });
   const tr = traceBatch({ state, l1Ops, batchData: optimisticData(FEES, [foreign]), config });
-  assert.deepEqual(tr.invalid, { step: 1, record: 0, reason: 'bad-signature' });
+  assert.deepEqual(tr.invalidAt, { step: 1, record: 0, reason: 'bad-signature' });
   await replay(prover, tr, l1Start);
   const elsewhere = await mockProver({ ...config, domain: { ...config.domain, chainId: 5n } });
   await enqueue(elsewhere.view, [...genesis, ...l1Ops]);
   const there = traceBatch({ state, l1Ops, batchData: optimisticData(FEES, [foreign]), config: { ...config, domain: { ...config.domain, chainId: 5n } } });
-  assert.equal(there.invalid, undefined);
+  assert.equal(there.invalidAt, undefined);
   await replay(elsewhere.prover, there, l1Start);
 });
 
 test('committed defects the STF refuses are valid = false on chain: header, account-0 record, unusable fee accounts', async () => {
   const config = SMALL({ chainId: 31337n, rollupAddress: 0xfeen });
-  const { prover, view } = await mockProver(config);
-  const state = new MemoryState();
-  const genesis = [...genesisOps(), createOp(0, 1, 500n)];
-  const g = postBatch(state, { l1Ops: genesis, l2Txs: [], feeTable: [] }, config);
-  await enqueue(view, genesis);
-  state.apply(g.result.changes);
+  const { prover, state, genesis } = await withGenesis(config);
   const tx = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 5n), nonce: 0 }, config.domain);
   const zeroFrom = optimisticData(FEES, [tx, tx]);
   zeroFrom.fill(0, 55 + 78, 55 + 78 + 4);
@@ -389,8 +446,65 @@ test('committed defects the STF refuses are valid = false on chain: header, acco
   ];
   for (const [reason, data] of cases) {
     const trace = traceBatch({ state, l1Ops: [], batchData: data, config });
-    assert.equal(trace.invalid?.reason, reason);
+    assert.equal(trace.invalidAt?.reason, reason);
     await replay(prover, trace, BigInt(genesis.length));
+  }
+});
+
+test('rejections the vectors do not reach, on chain: nonce-overflow, balance-overflow, fee-overflow; tree-full refund', async () => {
+  // A crafted pre-state (depth 4: 15 usable slots) with extreme values; L1 only ever sees its root.
+  const config = createStfConfig({ domain: { chainId: 31337n, rollupAddress: 0xcafen }, treeDepth: 4, exitTreeDepth: 4, maxL1Ops: 4, maxL2Txs: 8, maxFeeTokens: 1 });
+  const { prover, view } = await mockProver(config);
+  const half = 1n << 127n; // large balances: nothing here depends on small numbers
+  const accounts: [number, Account][] = [
+    [1, { tokenId: 0, balance: half + 10n, nonce: 0, publicKey: user(0).publicKey, l1Address: user(0).l1Address }],
+    [2, { tokenId: 0, balance: half + 10n, nonce: 0, publicKey: user(1).publicKey, l1Address: user(1).l1Address }],
+    [3, { tokenId: 0, balance: MAX_BALANCE - 5n, nonce: 0, publicKey: user(2).publicKey, l1Address: user(2).l1Address }],
+    [4, { tokenId: 0, balance: 100n, nonce: MAX_NONCE, publicKey: user(3).publicKey, l1Address: user(3).l1Address }],
+  ];
+  const state = new MemoryState();
+  const tree = new SparseMerkleTree(config.treeDepth, state);
+  for (const [i, a] of accounts) tree.update(i, frToBytesLE(accountLeaf(a)));
+  state.apply({ nodes: tree.changes, accounts: new Map(accounts), nextIndex: 5 });
+  const maxFeeF = floatEncode(FLOAT16, 5n);
+  const tx = (u: number, from: number, to: number, amount: bigint, nonce: number) =>
+    signTx(user(u), { kind: to === 0 ? 'withdraw' : 'transfer', from, to, amountF: floatEncode(FLOAT32, amount), maxFeeF, nonce }, config.domain);
+  for (const [reason, txs] of [
+    ['nonce-overflow', [tx(3, 4, 0, 1n, MAX_NONCE)]],
+    ['balance-overflow', [tx(0, 1, 3, 10n, 0)]],
+  ] as const) {
+    const trace = traceBatch({ state, l1Ops: [], batchData: optimisticData([], txs), config });
+    assert.equal(trace.invalidAt?.reason, reason);
+    await replay(prover, trace, 0n);
+  }
+  // fee-overflow needs ~16,600 max-fee transactions in one batch (a fee cap is at most 2047·10^31):
+  // exercised from a pre-state whose accumulator is already near the bound.
+  const fees: FeeEntry[] = [{ tokenId: 0, accountIdx: 1, fee: 5n }];
+  const trace = traceBatch({ state, l1Ops: [], batchData: optimisticData(fees, [tx(1, 2, 1, 1n, 0)]), config });
+  const proof = trace.proofs[0] ?? assert.fail();
+  const ctx = context(trace, 0n);
+  const at = async (acc: bigint, accounts = proof.accounts) => {
+    const pre = { ...proof.pre, acc: [acc] };
+    return executeStep(c, { prover, ctx, step: 0, preState: stepStateHash(pre), proof: encodeStepProof({ ...proof, pre, accounts }) });
+  };
+  // A rejection proves the recipient it read against the pre-state root, not the root after the sender's update.
+  await reverts(at(MAX_BALANCE - 4n), 'AccountProofInvalid', [1n]);
+  const recipient = { account: state.getAccount(1), siblings: siblingsToFr(tree.siblings(1)) };
+  assert.equal((await at(MAX_BALANCE - 4n, [proof.accounts[0] ?? assert.fail(), recipient])).valid, false, 'fee-overflow');
+  const fits = await at(MAX_BALANCE - 5n);
+  assert.equal(fits.valid, true);
+  assert.equal(fits.postState, bytesToHex(stepStateHash({ ...(trace.states[1] ?? assert.fail()), acc: [MAX_BALANCE] })));
+  // Eleven creations fill slots 5..15; the twelfth finds the tree full and is refunded.
+  const creates = Array.from({ length: 12 }, (_, i) => createOp(i % 5, 0, 7n));
+  await enqueue(view, creates);
+  let l1Start = 0n;
+  for (let b = 0; b < 3; b++) {
+    const ops = creates.slice(4 * b, 4 * b + 4);
+    const { result, batchData } = postBatch(state, { l1Ops: ops, l2Txs: [], feeTable: [] }, config);
+    await replay(prover, traceBatch({ state, l1Ops: ops, batchData, config }), l1Start);
+    state.apply(result.changes);
+    l1Start += 4n;
+    if (b === 2) assert.deepEqual(result.l1Receipts[3], { status: 'noop', slot: 3, reason: 'tree-full', refunded: true });
   }
 });
 
