@@ -17,6 +17,7 @@
  * Keccak is @noble/hashes' (the core does not import viem).
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { recordsTree, stepState } from './assertion.ts';
 import { concatBytes } from '@noble/hashes/utils.js';
 import type { Account } from './account.ts';
 import { DecodeError, RampartError, InvalidInputError } from './errors.ts';
@@ -86,41 +87,9 @@ function splitOptimistic(batchData: Uint8Array): RawOptimistic {
   return { header: batchData.slice(0, headerLength), records, defect };
 }
 
-/** Every level of the records tree, leaves first; the last level is [root]. */
-function recordsTree(records: readonly Uint8Array[]): Uint8Array[][] {
-  let width = 1;
-  while (width < records.length) width *= 2;
-  const zero = new Uint8Array(32);
-  let level: Uint8Array[] = Array.from({ length: width }, (_, i) => {
-    const r = records[i];
-    return r === undefined ? zero : keccak_256(r);
-  });
-  const levels = [level];
-  while (level.length > 1) {
-    const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(keccak_256(concatBytes(level[i] ?? zero, level[i + 1] ?? zero)));
-    level = next;
-    levels.push(level);
-  }
-  return levels;
-}
-
-/**
- * Binary keccak Merkle root of an optimistic batch's 78-byte records: leaf i = keccak256(record_i),
- * width = the smallest power of two ≥ max(txCount, 1), missing leaves = 32 zero bytes, parent =
- * keccak256(left ‖ right). Throws DecodeError/InvalidInputError for data that is not optimistic batch data.
- */
-export function recordsRoot(batchData: Uint8Array): Uint8Array {
-  const levels = recordsTree(splitOptimistic(batchData).records);
-  return levels[levels.length - 1]?.[0] ?? new Uint8Array(32);
-}
-
-/** keccak256(header ‖ recordsRoot): what a commit stores and every L2/fee step proves against. */
-export function stepDataHash(batchData: Uint8Array): Uint8Array {
-  const { header, records } = splitOptimistic(batchData);
-  const levels = recordsTree(records);
-  return keccak_256(concatBytes(header, levels[levels.length - 1]?.[0] ?? new Uint8Array(32)));
-}
+// The data binding (records tree, recordsRoot, stepDataHash) and the step-state hash are the commit's
+// own, computed once in ./assertion.ts for both the Rollup's commit and the one-step proofs.
+export { recordsRoot, stepDataHash } from './assertion.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Step states
@@ -137,9 +106,9 @@ function stateWords(s: StepState): bigint[] {
   return [s.stateRoot, s.exitRoot, BigInt(s.nextIndex), ...s.acc];
 }
 
-/** keccak256(abi.encode(stateRoot, exitRoot, nextIndex, acc...)), all uint256 words. */
+/** keccak256(abi.encode(stateRoot, exitRoot, nextIndex, acc...)), all uint256 words (assertion.ts). */
 export function stepStateHash(s: StepState): Uint8Array {
-  return keccak_256(wordsBytes(stateWords(s)));
+  return stepState(s.stateRoot, s.exitRoot, s.nextIndex, s.acc);
 }
 
 const emptyRootCache = new Map<number, Fr>();
@@ -248,7 +217,7 @@ function rawFeeTable(header: Uint8Array): FeeEntry[] {
 export function traceBatch(params: TraceBatchParameters): BatchTrace {
   const { state, l1Ops, batchData, config } = params;
   const { header, records, defect } = splitOptimistic(batchData);
-  const tree = recordsTree(records);
+  const tree = recordsTree(batchData);
   const rRoot = tree[tree.length - 1]?.[0] ?? new Uint8Array(32);
   const feeTable = rawFeeTable(header);
   const txs = records.map(rawRecord);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bytesToHex, concat, decodeAbiParameters, encodeAbiParameters, keccak256, type Hex } from 'viem';
 import { accountLeaf } from '../../src/core/account.ts';
-import { InvalidInputError } from '../../src/core/errors.ts';
+import { DecodeError, InvalidInputError } from '../../src/core/errors.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import {
   encodeStepProof,
@@ -91,7 +91,7 @@ test('recordsRoot and stepDataHash: binary keccak tree, zero leaves, width a pow
   assert.equal(bytesToHex(recordsRoot(optimisticData([], txs.slice(0, 1)))), keccak256(bytesToHex(optimisticData([], txs.slice(0, 1)).slice(7))));
   assert.equal(bytesToHex(recordsRoot(optimisticData([], []))), zero);
   // Only optimistic data has records to bind.
-  assert.throws(() => recordsRoot(Uint8Array.from([1, 0, 0, 0, 0, 0, 0])), InvalidInputError);
+  assert.throws(() => recordsRoot(Uint8Array.from([1, 0, 0, 0, 0, 0, 0])), DecodeError);
 });
 
 test('a valid batch: S_0 and S_n are the committed endpoints; every step, fee entries included, has a proof', () => {

@@ -22,7 +22,6 @@ import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { oneStepProverAbi } from '../../src/l1/generated/OneStepProver.ts';
 import { rollupViewMockAbi, rollupViewMockBytecode } from '../../src/l1/generated/RollupViewMock.ts';
 import { babyJubjubHarnessAbi, babyJubjubHarnessBytecode } from '../../src/l1/generated/BabyJubjubHarness.ts';
-import { optimisticBatchDataHarnessAbi, optimisticBatchDataHarnessBytecode } from '../../src/l1/generated/OptimisticBatchDataHarness.ts';
 import { decodeL1Error } from '../../src/l1/decodeL1Error.ts';
 import { createPrivateKey, packSignature, publicKeyFromPrivate, sign, verify as eddsaVerify } from '../../src/core/eddsa.ts';
 import { BASE8, SUBGROUP_ORDER, mulBase8 } from '../../src/core/babyjub.ts';
@@ -217,31 +216,6 @@ test('EdDSA: R8 decompression (Tonelli–Shanks on chain) agrees with the core o
     assert.deepEqual(got, expected, bytesToHex(b));
   }
   assert.ok(decoded >= 12 + 5, `both outcomes exercised (${decoded} decoded)`);
-});
-
-test('OptimisticBatchData (for the Rollup) computes recordsRoot and stepDataHash exactly as the core', async () => {
-  const h = (await deployContract({ clients: c, abi: optimisticBatchDataHarnessAbi as Abi, bytecode: optimisticBatchDataHarnessBytecode, name: 'OptimisticBatchDataHarness' })).address;
-  const config = SMALL({ chainId: 31337n, rollupAddress: 0x1n });
-  const base = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: 1, maxFeeF: 0, nonce: 0 }, config.domain);
-  for (const count of [0, 1, 2, 3, 5, 8, 9]) {
-    // Distinct records (amounts differ), with and without a fee table.
-    const txs = Array.from({ length: count }, (_, i) => ({ ...base, amountF: i + 1 }));
-    for (const fees of [[], FEES]) {
-      const data = optimisticData(fees, txs);
-      const [hash, feeCount, txCount] = await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(data)] });
-      assert.equal(hash, bytesToHex(stepDataHash(data)), `${count} records`);
-      assert.deepEqual([feeCount, txCount], [BigInt(fees.length), BigInt(count)]);
-      assert.equal(await c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'recordsRoot', args: [bytesToHex(data)] }), bytesToHex(recordsRoot(data)));
-    }
-  }
-  const call = (d: Uint8Array) =>
-    c.public.readContract({ address: h, abi: optimisticBatchDataHarnessAbi, functionName: 'stepDataHash', args: [bytesToHex(d)] }).catch((e: unknown) => {
-      throw decodeL1Error(e, 'stepDataHash');
-    });
-  const one = optimisticData(FEES, [base]);
-  await reverts(call(one.slice(0, -1)), 'MalformedOptimisticData', ['length']);
-  await reverts(call(Uint8Array.from([1, 0, 0, 0, 0, 0, 0])), 'MalformedOptimisticData', ['mode']);
-  await reverts(call(Uint8Array.from([1, 1, 0])), 'MalformedOptimisticData', ['short']);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -75,8 +75,8 @@ export async function commitFraud(p: {
     hashes.push(bytesToHex(stepStateHash({ stateRoot: w.postRoot, exitRoot, nextIndex: w.postNextIndex, acc: [] })));
   }
   const honest = traceBatch({ state, l1Ops, batchData: built.batchData, config });
-  if (honest.invalid === undefined) throw new Error('the batch was meant to be invalid');
-  return { batchNum, commitId, lie: { steps: hashes.length - 1, stateAt: (j) => hashes[j] }, honest, invalidStep: honest.invalid.step, result, steps: hashes.length - 1 };
+  if (honest.invalidAt === undefined) throw new Error('the batch was meant to be invalid');
+  return { batchNum, commitId, lie: { steps: hashes.length - 1, stateAt: (j) => hashes[j] }, honest, invalidStep: honest.invalidAt.step, result, steps: hashes.length - 1 };
 }
 
 const LAST_COMMITTED_ABI = [{ type: 'function', name: 'lastCommitted', stateMutability: 'view', inputs: [], outputs: [{ name: '', type: 'uint256' }] }] as const;
