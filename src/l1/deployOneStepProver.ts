@@ -20,14 +20,20 @@ export type DeployOneStepProverParameters = {
 
 export type DeployOneStepProverReturnType = { readonly prover: Address; readonly poseidon5: Address; readonly gasUsed: bigint };
 
+/** Deploys the Poseidon(5) contract (PoseidonT6 with its PoseidonT6Data constants). */
+export async function deployPoseidon5(clients: L1Clients): Promise<{ readonly address: Address; readonly gasUsed: bigint }> {
+  const data = await deployContract({ clients, abi: poseidonT6DataAbi as Abi, bytecode: poseidonT6DataBytecode, name: 'PoseidonT6Data' });
+  const p5 = await deployContract({ clients, abi: poseidonT6Abi as Abi, bytecode: poseidonT6Bytecode, name: 'PoseidonT6', args: [data.address] });
+  return { address: p5.address, gasUsed: data.gasUsed + p5.gasUsed };
+}
+
 export async function deployOneStepProver(clients: L1Clients, params: DeployOneStepProverParameters): Promise<DeployOneStepProverReturnType> {
   let poseidon5 = params.poseidon5;
   let gasUsed = 0n;
   if (poseidon5 === undefined) {
-    const data = await deployContract({ clients, abi: poseidonT6DataAbi as Abi, bytecode: poseidonT6DataBytecode, name: 'PoseidonT6Data' });
-    const p5 = await deployContract({ clients, abi: poseidonT6Abi as Abi, bytecode: poseidonT6Bytecode, name: 'PoseidonT6', args: [data.address] });
+    const p5 = await deployPoseidon5(clients);
     poseidon5 = p5.address;
-    gasUsed += data.gasUsed + p5.gasUsed;
+    gasUsed += p5.gasUsed;
   }
   const prover = await deployContract({ clients, abi: oneStepProverAbi as Abi, bytecode: oneStepProverBytecode, name: 'OneStepProver', args: [params.rollup, poseidon5] });
   return { prover: prover.address, poseidon5, gasUsed: gasUsed + prover.gasUsed };

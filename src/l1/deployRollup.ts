@@ -19,7 +19,7 @@ import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
 import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
 import { disputeGameAbi, disputeGameBytecode } from './generated/DisputeGame.ts';
 import { oneStepProverAbi, oneStepProverBytecode } from './generated/OneStepProver.ts';
-import { poseidonT6Abi, poseidonT6Bytecode } from './generated/PoseidonT6.ts';
+import { deployPoseidon5 } from './deployOneStepProver.ts';
 
 /** Settlement modes (docs/PROTOCOL.md §14.1); the numbers are Rollup.Config.mode. */
 export const SETTLEMENT_MODE = { zk: 0, optimistic: 1, multi: 2 } as const;
@@ -120,7 +120,7 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   let predictedGame: Address = '0x0000000000000000000000000000000000000000';
   const proverArtifact = opt?.oneStepProver ?? oneStepProverArtifact;
   // The production prover hashes EdDSA challenges with Poseidon(5); deployed before the nonce prediction.
-  const p5 = opt !== undefined && proverArtifact.withPoseidon5 === true ? await deployContract({ clients, abi: poseidonT6Abi as Abi, bytecode: poseidonT6Bytecode, name: 'PoseidonT6' }) : undefined;
+  const p5 = opt !== undefined && proverArtifact.withPoseidon5 === true ? await deployPoseidon5(clients) : undefined;
   if (opt !== undefined) {
     // The contracts refuse these too (BadConfig), but a constructor revert carries no ABI to name it by.
     if (!Number.isInteger(params.burnPercent) || params.burnPercent < 0 || params.burnPercent > 100) {
