@@ -28,6 +28,13 @@ interface IBatchVerifier {
     ) external view returns (bool);
 }
 
+/// @notice The staked sequencer set (contracts/rollup/SequencerRegistry.sol, docs/PROTOCOL.md §11.3).
+interface ISequencerRegistry {
+    function rollup() external view returns (address);
+    function unbondingDelay() external view returns (uint256);
+    function onCommit(address committer, uint256 batchNum) external;
+}
+
 /// @title Rampart ZK rollup: L1 operation queue, batch commitments, validity proofs, withdrawals.
 /// @notice Byte layouts and the public-input hash are specified in docs/PROTOCOL.md (§5.1, §7, §8);
 /// this contract recomputes them from calldata so a proof can only finalise the data that was posted.
@@ -66,6 +73,9 @@ contract Rollup is ReentrancyGuard {
         /// @dev Seconds after a batch's commit during which only its committer (or the prover the
         /// committer designated) may prove it; 0 = none. Must be < exodusDelay (docs/PROTOCOL.md §11.2).
         uint64 proverPriorityWindow;
+        /// @dev Optional sequencer registry (docs/PROTOCOL.md §11.3): when set, it decides who may
+        /// commitBatch (slot leaders) instead of `sequencer`. address(0): the single `sequencer`.
+        ISequencerRegistry registry;
     }
 
     struct CommitHeader {
@@ -116,6 +126,9 @@ contract Rollup is ReentrancyGuard {
     uint256 public immutable exodusDelay;
     /// @notice Seconds after a commit during which only the batch's priority provers may prove it.
     uint256 public immutable proverPriorityWindow;
+
+    /// @notice When not address(0), commitBatch asks it (slots and leaders) instead of checking `sequencer`.
+    ISequencerRegistry public immutable registry;
 
     address public sequencer;
     address public governance;
@@ -203,8 +216,14 @@ contract Rollup is ReentrancyGuard {
     error RewardTooLarge(uint256 value);
     error NothingToReclaim(uint256 batchNum);
 
+    /// @dev With a registry, the registry reverts with its own reason (e.g. NotAllowedToCommit) and
+    /// records the slot's committer.
     modifier onlySequencer() {
-        if (msg.sender != sequencer) revert NotSequencer();
+        if (address(registry) == address(0)) {
+            if (msg.sender != sequencer) revert NotSequencer();
+        } else {
+            registry.onCommit(msg.sender, lastCommitted + 1);
+        }
         _;
     }
 
@@ -224,6 +243,13 @@ contract Rollup is ReentrancyGuard {
         // An independent prover must get its turn before the rollup may be frozen for want of a proof.
         if (cfg.proverPriorityWindow >= cfg.exodusDelay) revert BadConfig("proverPriorityWindow");
         proverPriorityWindow = cfg.proverPriorityWindow;
+        // The registry must answer to this rollup, and a committer's stake must still be bonded when its
+        // missed proving duty becomes provable (the priority window after its last possible commit).
+        if (address(cfg.registry) != address(0)) {
+            if (cfg.registry.rollup() != address(this)) revert BadConfig("registry");
+            if (cfg.registry.unbondingDelay() <= cfg.proverPriorityWindow) revert BadConfig("unbondingDelay");
+        }
+        registry = cfg.registry;
         forcedInclusionDelay = cfg.forcedInclusionDelay;
         selfSequenceDelay = cfg.selfSequenceDelay;
         exodusDelay = cfg.exodusDelay;

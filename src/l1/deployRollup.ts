@@ -1,9 +1,11 @@
 /**
  * Deploys the ZK rollup: the three Poseidon contracts it hashes with, then Rollup itself, against any
  * L1 by URL. The Groth16 verifier is deployed separately (it is generated from the proving key) and
- * passed in by address.
+ * passed in by address. With `registry`, a SequencerRegistry (docs/PROTOCOL.md §11.3) is deployed
+ * just before the Rollup, bound to the Rollup's address predicted from the deployer's next nonce (the
+ * Rollup's constructor checks the binding, so a wrong prediction fails the deploy).
  */
-import type { Abi, Address } from 'viem';
+import { type Abi, type Address, getContractAddress } from 'viem';
 import type { L1Clients } from './createL1Clients.ts';
 import { deployContract } from './deployContract.ts';
 import { L1Error } from './errors.ts';
@@ -11,6 +13,7 @@ import { poseidonT3Abi, poseidonT3Bytecode } from './generated/PoseidonT3.ts';
 import { poseidonT4Abi, poseidonT4Bytecode } from './generated/PoseidonT4.ts';
 import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
 import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
+import { sequencerRegistryAbi, sequencerRegistryBytecode } from './generated/SequencerRegistry.ts';
 
 export type RollupDeployConfig = {
   readonly verifier: Address;
@@ -35,7 +38,43 @@ export type RollupDeployConfig = {
    * exodus delay when that is shorter (short devnet delays).
    */
   readonly proverPriorityWindow?: number;
+  /** Deploy a sequencer registry (staked, rotating sequencers); absent: the single `sequencer` commits. */
+  readonly registry?: RegistryDeployConfig;
 };
+
+/** Sequencer registry parameters (docs/PROTOCOL.md §11.3); every field has a default (defaultRegistryConfig). */
+export type RegistryDeployConfig = {
+  /** May call `slash` (the optimistic dispute game); default: nobody (the zero address). */
+  readonly slasher?: Address;
+  readonly minStakeWei?: bigint;
+  readonly slotDuration?: number;
+  readonly leaderDeadline?: number;
+  readonly epochSlots?: number;
+  /** Must exceed the rollup's proverPriorityWindow (checked by the Rollup's constructor). */
+  readonly unbondingDelay?: number;
+  readonly maxSequencers?: number;
+  readonly reporterShareBps?: number;
+  readonly missedProofPenaltyWei?: bigint;
+};
+
+/**
+ * Production defaults. A slot of 60 s is five L1 blocks: room to seal, land and confirm a commit, and
+ * a missed leader costs users 30 s (the deadline) at most. Epochs of 32 slots (32 min) keep the
+ * schedule fixed long enough for nodes to forward by it and short enough that joins and leaves take
+ * effect promptly. Unbonding 8 days outlasts every window in which a fault becomes provable (the 1 h
+ * priority window, the 7-day exodus bound a stuck batch runs into, and a 7-day optimistic challenge
+ * period). 1 ETH stake, a quarter of it for a missed proof, half of any slash to whoever proves it.
+ */
+export const defaultRegistryConfig = {
+  minStakeWei: 10n ** 18n,
+  slotDuration: 60,
+  leaderDeadline: 30,
+  epochSlots: 32,
+  unbondingDelay: 8 * 24 * 3600,
+  maxSequencers: 32,
+  reporterShareBps: 5000,
+  missedProofPenaltyWei: 25n * 10n ** 16n,
+} as const;
 
 /** Production defaults of the escape-hatch bounds, in seconds. */
 export const defaultEscapeHatchDelays = { forcedInclusionDelay: 24 * 3600, selfSequenceDelay: 48 * 3600, exodusDelay: 7 * 24 * 3600 } as const;
@@ -50,6 +89,8 @@ export type RollupDeployment = {
   readonly poseidon4: Address;
   readonly deployBlock: bigint;
   readonly gasUsed: bigint;
+  /** The sequencer registry, when one was deployed. */
+  readonly registry?: Address;
 };
 
 export async function deployRollup(clients: L1Clients, config: RollupDeployConfig): Promise<RollupDeployment> {
@@ -58,6 +99,34 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
   const p4 = await deployContract({ clients, abi: poseidonT5Abi as Abi, bytecode: poseidonT5Bytecode, name: 'PoseidonT5' });
   const exodusDelay = config.exodusDelay ?? defaultEscapeHatchDelays.exodusDelay;
   const proverPriorityWindow = config.proverPriorityWindow ?? Math.min(defaultProverPriorityWindow, Math.floor(exodusDelay / 2));
+  let registry: { address: Address; gasUsed: bigint } | undefined;
+  if (config.registry !== undefined) {
+    const wallet = clients.wallet;
+    if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy SequencerRegistry: no deployer key');
+    const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
+    const predicted = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce + 1) });
+    const r = { ...defaultRegistryConfig, ...config.registry };
+    registry = await deployContract({
+      clients,
+      abi: sequencerRegistryAbi as Abi,
+      bytecode: sequencerRegistryBytecode,
+      name: 'SequencerRegistry',
+      args: [
+        {
+          rollup: predicted,
+          slasher: r.slasher ?? '0x0000000000000000000000000000000000000000',
+          minStake: r.minStakeWei,
+          slotDuration: BigInt(r.slotDuration),
+          leaderDeadline: BigInt(r.leaderDeadline),
+          epochSlots: r.epochSlots,
+          unbondingDelay: BigInt(r.unbondingDelay),
+          maxSequencers: r.maxSequencers,
+          reporterShareBps: r.reporterShareBps,
+          missedProofPenalty: r.missedProofPenaltyWei,
+        },
+      ],
+    });
+  }
   const rollup = await deployContract({
     clients,
     abi: rollupAbi as Abi,
@@ -80,6 +149,7 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
         selfSequenceDelay: BigInt(config.selfSequenceDelay ?? defaultEscapeHatchDelays.selfSequenceDelay),
         exodusDelay: BigInt(exodusDelay),
         proverPriorityWindow: BigInt(proverPriorityWindow),
+        registry: registry?.address ?? '0x0000000000000000000000000000000000000000',
       },
     ],
   });
@@ -91,6 +161,7 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
     poseidon3: p3.address,
     poseidon4: p4.address,
     deployBlock: receipt.blockNumber,
-    gasUsed: p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed,
+    gasUsed: p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed + (registry?.gasUsed ?? 0n),
+    ...(registry === undefined ? {} : { registry: registry.address }),
   };
 }
