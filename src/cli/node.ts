@@ -47,6 +47,15 @@ export const nodeConfigSchema = z
         parallelSeal: z.boolean().optional(),
         /** Decimal wei as a string (JSON numbers lose precision above 2^53). */
         proverRewardWei: z.string().regex(/^(0|[1-9][0-9]{0,28})$/, 'decimal wei as a string, below 2^96').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
+        /** Used when the rollup has a sequencer registry (docs/PROTOCOL.md §11.3). */
+        registry: z
+          .object({
+            url: z.string().max(256).url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL').optional(),
+            stakeWei: z.string().regex(/^[1-9][0-9]{0,28}$/, 'decimal wei as a string').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
+            forward: z.object({ timeoutMs: posInt.max(60_000).optional(), retryMs: posInt.max(600_000).optional() }).strict().optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -102,6 +111,15 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
             privateKey: readKey(c.sequencer.key, base),
             ...(c.sequencer.parallelSeal === undefined ? {} : { parallelSeal: c.sequencer.parallelSeal }),
             ...(c.sequencer.proverRewardWei === undefined ? {} : { proverRewardWei: BigInt(c.sequencer.proverRewardWei) }),
+            ...(c.sequencer.registry === undefined
+              ? {}
+              : {
+                  registry: {
+                    ...(c.sequencer.registry.url === undefined ? {} : { url: c.sequencer.registry.url }),
+                    ...(c.sequencer.registry.stakeWei === undefined ? {} : { stakeWei: BigInt(c.sequencer.registry.stakeWei) }),
+                    ...(c.sequencer.registry.forward === undefined ? {} : { forward: stripUndefined(c.sequencer.registry.forward) }),
+                  },
+                }),
             ...(c.sequencer.mempool === undefined ? {} : { mempool: stripUndefined(c.sequencer.mempool) }),
             ...(c.sequencer.batcher === undefined
               ? {}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { ensureCircuit } from '../../scripts/build-circuits.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
-import { deployRollup } from '../l1/deployRollup.ts';
+import { deployRollup, type RegistryDeployConfig } from '../l1/deployRollup.ts';
 import { setDesignatedProver } from '../l1/rollupActions.ts';
 import { deployTestToken } from '../l1/deployTestToken.ts';
 import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
@@ -61,6 +61,8 @@ export type DevnetStack = {
 
 export type DevnetDeployment = {
   readonly rollup: Address;
+  /** The sequencer registry, when deployed with one (`registry` option). */
+  readonly registry?: Address;
   readonly deployBlock: bigint;
   readonly token: Address;
   readonly verifier: Address;
@@ -79,7 +81,7 @@ export type DevnetDeployment = {
 export async function deployDevnetRollup(
   devnet: Devnet,
   circuitName: CircuitSetName,
-  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number } = {},
+  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number; readonly registry?: RegistryDeployConfig } = {},
 ): Promise<DevnetDeployment> {
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[circuitName];
@@ -100,6 +102,7 @@ export async function deployDevnetRollup(
     maxFeeTokens: params.maxFeeTokens,
     maxL2Txs: params.maxL2Txs,
     ...(opts.proverPriorityWindow === undefined ? {} : { proverPriorityWindow: opts.proverPriorityWindow }),
+    ...(opts.registry === undefined ? {} : { registry: opts.registry }),
   });
   // The prover role shares the sequencer's priority window (docs/PROTOCOL.md §11.2).
   const seqL1 = await createL1Clients({ url: devnet.url, privateKey: sequencer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
@@ -107,7 +110,7 @@ export async function deployDevnetRollup(
   const token = (await deployTestToken(l1)).address;
   await registerToken(l1, d.rollup, token);
   log('devnet-deployed', { rollup: d.rollup, verifier: verifier.address, token, deployBlock: d.deployBlock.toString() });
-  return { rollup: d.rollup, deployBlock: d.deployBlock, token, verifier: verifier.address, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, roles: { deployer, sequencer, prover }, users };
+  return { rollup: d.rollup, ...(d.registry === undefined ? {} : { registry: d.registry }), deployBlock: d.deployBlock, token, verifier: verifier.address, wasmPath: circuit.wasmPath, zkeyPath: setup.zkeyPath, roles: { deployer, sequencer, prover }, users };
 }
 
 export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {

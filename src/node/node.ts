@@ -5,6 +5,9 @@
  *   sequencer (with an L1 key): mempool with persistence and back-pressure, batch policy, batcher;
  *   prover    (with an L1 key and circuit files): proves committed batches in worker threads;
  *   rpc       : the JSON-RPC server answering from the state database.
+ * With a sequencer registry on the rollup (docs/PROTOCOL.md §11.3) a sequencer node joins it (or checks
+ * it is registered), seals only when the slot schedule lets it commit, and forwards its pending pool
+ * to the node that may (forwarder.ts).
  * The sequencer and the prover each own a database (`<dataDir>/state`, `<dataDir>/prover`); a
  * follower-only node uses `<dataDir>/state` too. Every role loop survives errors (logged, retried
  * after `pollMs`), and `stop()` lets a running step finish before closing the databases.
@@ -17,11 +20,14 @@ import { SparseMerkleTree, siblingsToFr } from '../core/smt.ts';
 import { eddsaVerifier, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, l2TxMessage, type L2Tx } from '../core/tx.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
+import { getMemberInfo, getRegistryAddress, getRegistryParams, joinRegistry, updateUrl } from '../l1/registryActions.ts';
 import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
-import { inExodus, lastProvenOnL1 } from './follow.ts';
+import { inExodus, lastCommittedOnL1, lastProvenOnL1 } from './follow.ts';
+import { Forwarder, assertForwardUrl, defaultForwarderOptions, type ForwarderOptions } from './forwarder.ts';
+import { SlotWatcher, slotViewJson } from './slot-watcher.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
 import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
@@ -54,6 +60,8 @@ export type NodeOptions = {
     readonly parallelSeal?: boolean;
     /** Wei attached to each commit as the batch's proving reward (docs/PROTOCOL.md §11.2). Default 0. */
     readonly proverRewardWei?: bigint;
+    /** Only used when the rollup has a sequencer registry (docs/PROTOCOL.md §11.3). */
+    readonly registry?: SequencerRegistryOptions;
   };
   readonly prover?: {
     readonly privateKey: Hex;
@@ -64,6 +72,14 @@ export type NodeOptions = {
     readonly sourceRpc?: string;
   };
   readonly log?: NodeLog;
+};
+
+export type SequencerRegistryOptions = {
+  /** The URL other sequencers forward to (registered on L1). Default: this node's JSON-RPC URL. */
+  readonly url?: string;
+  /** Join with this stake when not registered yet; absent: the node refuses to start unregistered. */
+  readonly stakeWei?: bigint;
+  readonly forward?: Partial<ForwarderOptions>;
 };
 
 export type NodeStatus = {
@@ -81,6 +97,8 @@ export type NodeStatus = {
   readonly errors: number;
   /** The rollup is in exodus mode (settlement stopped; users exit on L1). */
   readonly exodus: boolean;
+  /** With a sequencer registry: the current slot, its leader and whether this node may commit (else null). */
+  readonly sequencing: ReturnType<typeof slotViewJson>;
 };
 
 export type RampartNode = {
@@ -98,6 +116,7 @@ export class NodeError extends RampartError {
   override readonly name = 'NodeError';
 }
 
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startNode(opts: NodeOptions): Promise<RampartNode> {
@@ -122,8 +141,25 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), ...(opts.sequencer?.proverRewardWei === undefined ? {} : { proverRewardWei: opts.sequencer.proverRewardWei }) }, log);
   const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
+  // A registry on the rollup decides who commits when (slots and leaders).
+  const registryAddress = opts.sequencer === undefined ? undefined : await getRegistryAddress(reader, opts.rollup);
+  let watcher: SlotWatcher | undefined;
+  if (registryAddress !== undefined) {
+    const me = seqL1.wallet?.account.address;
+    if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
+    watcher = new SlotWatcher({ l1: reader, params: await getRegistryParams(reader, registryAddress), me });
+  }
+  const gate = async (): Promise<boolean> => {
+    if (watcher === undefined) return true;
+    // A batch on L1 this node has not applied yet: sealing now would build on a stale parent.
+    if ((await lastCommittedOnL1(reader, opts.rollup)) !== state.batchNum) return false;
+    const v = await watcher.view();
+    // Not in the last second of the window: the commit must land inside it.
+    return v.mayCommit && v.end - v.time >= 1n;
+  };
   const sequencer = new Sequencer({
     ...(sealer === undefined ? {} : { seal: sealer.sealBatch }),
+    ...(watcher === undefined ? {} : { gate }),
     l1: seqL1,
     rollup: opts.rollup,
     deployBlock: opts.deployBlock,
@@ -161,6 +197,17 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   log('node-started', { roles, batchNum: state.batchNum, pending: mempool.size, lastFinal });
 
   let stopped = false;
+  let rpcClose: (() => Promise<void>) | undefined;
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await rpcClose?.();
+    await Promise.all(loops);
+    for (const c of closers) await c();
+    await prover?.close();
+    await proverState?.close();
+    await state.close();
+  };
   const idleWaiters: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const runLoop = (name: string, body: () => Promise<boolean>): void => {
@@ -192,6 +239,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       log('exodus', { lastFinal, note: 'the rollup is in exodus mode; users exit on L1 with `rampart exit`' });
     }
     if (opts.sequencer === undefined || exodus) return false;
+    // Keeps rampart_status's slot view current even while there is nothing to seal.
+    await watcher?.view(opts.pollMs);
     return (await sequencer.step()) !== undefined;
   });
   if (proverService !== undefined) {
@@ -269,12 +318,58 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     roles,
     errors,
     exodus,
+    sequencing: slotViewJson(watcher?.current),
   });
+
+  let forwarder: Forwarder | undefined;
+  const ensureRegistered = async (registry: Address, rpcUrl: string | undefined): Promise<void> => {
+    const me = seqL1.wallet?.account.address;
+    if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
+    const url = opts.sequencer?.registry?.url ?? rpcUrl;
+    if (url === undefined) throw new NodeError('REGISTRY_URL', 'no URL to register for forwarding: enable rpc or set sequencer.registry.url');
+    assertForwardUrl(url);
+    const info = await getMemberInfo(reader, registry, me);
+    if (!info.registered) {
+      const stake = opts.sequencer?.registry?.stakeWei;
+      if (stake === undefined) throw new NodeError('NOT_REGISTERED', `sequencer ${me} is not in the registry ${registry}: set sequencer.registry.stakeWei to join`);
+      await joinRegistry(seqL1, registry, url, stake);
+      log('registry-joined', { registry, me, url, stakeWei: stake.toString() });
+    } else if (info.url !== url) {
+      await updateUrl(seqL1, registry, url);
+      log('registry-url-updated', { registry, me, url });
+    }
+  };
 
   let rpc: RpcServer | undefined;
   if (opts.rpc !== false) {
     rpc = await createRpcServer({ host: opts.rpc?.host ?? '127.0.0.1', port: opts.rpc?.port ?? 0 }, { backend });
+    rpcClose = rpc.close;
     roles.push('rpc');
+  }
+
+  if (watcher !== undefined && registryAddress !== undefined) {
+    try {
+      await ensureRegistered(registryAddress, rpc?.url);
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+    const w = watcher;
+    forwarder = new Forwarder({ ...defaultForwarderOptions, ...(opts.sequencer?.registry?.forward ?? {}) }, {
+      pending: () => state.allPending(),
+      target: async () => {
+        const v = await w.view(opts.pollMs);
+        if (v.mayCommit) return undefined;
+        const to = v.committer !== ZERO_ADDRESS ? v.committer : v.leader;
+        if (to === ZERO_ADDRESS || to.toLowerCase() === v.me.toLowerCase()) return undefined;
+        const url = to === v.leader ? v.leaderUrl : await w.urlOf(to);
+        return url === null ? undefined : { address: to, url };
+      },
+      log,
+    });
+    roles.push('forwarder');
+    const f = forwarder;
+    runLoop('forwarder', async () => (exodus ? false : (await f.step()) > 0));
   }
 
   return {
@@ -284,16 +379,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     status,
     backend,
     settled: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await rpc?.close();
-      await Promise.all(loops);
-      for (const c of closers) await c();
-      await prover?.close();
-      await proverState?.close();
-      await state.close();
-    },
+    stop: stopAll,
   };
 }
 

@@ -58,6 +58,12 @@ export type SequencerDeps = {
   readonly onDropped?: (txs: readonly L2Tx[], reason: string) => void;
   /** Transactions an L1 reorg returned to the pool. */
   readonly onReorg?: (removed: readonly BatchRecord[]) => void;
+  /**
+   * Asked before sealing when there is work: may this node commit now? With a sequencer registry the
+   * node answers from the slot schedule (and refuses while L1 holds a batch it has not applied yet,
+   * so it never seals on top of a stale parent). Absent: always.
+   */
+  readonly gate?: () => Promise<boolean>;
 };
 
 export type SealedBatch = {
@@ -118,26 +124,41 @@ export class Sequencer {
       this.deps.onReorg?.(removed);
     }
     const posted = await newCommittedBatches(state, l1, rollup, deployBlock, this.deps.confirmations ?? 1);
-    for (const b of posted) this.applyPosted(b);
+    const mine: L2Tx[] = [];
+    for (const b of posted) mine.push(...this.applyPosted(b));
     if (posted.length > 0) {
-      this.dropStale([]);
+      this.dropStale(mine);
       this.log('synced', { applied: posted.length, batchNum: state.batchNum });
     }
     return posted.length;
   }
 
-  private applyPosted(b: CommittedBatch): void {
-    const { state, config } = this.deps;
+  /**
+   * Applies a batch committed on L1. Returns the pool's transactions it included: another sequencer's
+   * batch may include transactions this node accepted (forwarded ones); their signed copies go into
+   * the record, so they are indexed by hash here too and the record can feed a prover.
+   */
+  private applyPosted(b: CommittedBatch): L2Tx[] {
+    const { state, config, mempool } = this.deps;
     const intent = state.getIntent();
     const commit = { tx: b.txHash, block: b.blockNumber, blockHash: b.blockHash };
     const d = deriveBatch(state, b, config);
     // Our own commit: keep the signed transactions (the prover needs them) from the intent.
     const own = intent !== undefined && intent.batch.batchNum === b.batchNum && intent.attempts.some((a) => a.hash === b.txHash);
+    const matched: L2Tx[] = [];
     const txs: StoredTx[] = own
       ? [...intent.batch.txs]
-      : d.result.included.map((t) => ({ hash: null, kind: t.kind, from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, nonce: t.nonce, signature: null }));
+      : d.result.included.map((t) => {
+          const local = mempool.pendingFor(t.from).find((p) => p.nonce === t.nonce && p.kind === t.kind && p.to === t.to && p.amountF === t.amountF);
+          if (local !== undefined) {
+            matched.push(local);
+            return storeTx(local, this.domainHash);
+          }
+          return { hash: null, kind: t.kind, from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, nonce: t.nonce, signature: null };
+        });
     const record = batchRecord({ batchNum: b.batchNum, result: d.result, l1Ops: d.l1Ops, l1Start: b.l1Start, feeTable: d.data.feeTable, txs, commit });
     state.applyBatch(b.batchNum, d.result.changes, { record });
+    return matched;
   }
 
   /** Puts transactions back into the mempool (after a reorg, or at start from the pending pool). */
@@ -190,6 +211,7 @@ export class Sequencer {
     await this.pollQueue();
     const { waiting, consumed } = await this.unconsumed();
     if (waiting.length === 0 && !(force ? mempool.size > 0 : mempool.shouldSeal(config.maxL2Txs))) return undefined;
+    if (this.deps.gate !== undefined && !(await this.deps.gate())) return undefined;
     const l1 = waiting.slice(0, config.maxL1Ops);
     if (l1.some((q, i) => BigInt(q.index) !== consumed + BigInt(i))) {
       // Missing queue items (e.g. a reorg replaced them): rescan from the start next time.
