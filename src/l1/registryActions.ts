@@ -103,6 +103,11 @@ export async function mayCommit(clients: L1Clients, registry: Address, who: Addr
   return (await clients.public.readContract({ address: registry, abi, functionName: 'mayCommit', args: [who, time] })) as boolean;
 }
 
+/** The seed of `epoch`'s leader schedule (recorded, or the fallback for an idle epoch). */
+export async function getEpochSeed(clients: L1Clients, registry: Address, epoch: bigint): Promise<Hex> {
+  return (await clients.public.readContract({ address: registry, abi, functionName: 'epochSeed', args: [epoch] })) as Hex;
+}
+
 export async function getActiveSet(clients: L1Clients, registry: Address, epoch: bigint): Promise<readonly Address[]> {
   return (await clients.public.readContract({ address: registry, abi, functionName: 'activeSet', args: [epoch] })) as readonly Address[];
 }

@@ -149,13 +149,22 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
     watcher = new SlotWatcher({ l1: reader, params: await getRegistryParams(reader, registryAddress), me });
   }
+  let takeoverLogged: bigint | undefined;
   const gate = async (): Promise<boolean> => {
     if (watcher === undefined) return true;
     // A batch on L1 this node has not applied yet: sealing now would build on a stale parent.
     if ((await lastCommittedOnL1(reader, opts.rollup)) !== state.batchNum) return false;
     const v = await watcher.view();
     // Not in the last second of the window: the commit must land inside it.
-    return v.mayCommit && v.end - v.time >= 1n;
+    let ok = v.mayCommit && v.end - v.time >= 1n;
+    // A takeover: runner-ups go in score order, one second apart, so they do not race.
+    const isLeader = v.leader.toLowerCase() === v.me.toLowerCase();
+    if (ok && !isLeader && v.committer === ZERO_ADDRESS && v.rank !== null && v.rank > 1 && v.time < v.openAt + BigInt(v.rank - 1)) ok = false;
+    if (ok && !isLeader && v.committer === ZERO_ADDRESS && takeoverLogged !== v.slot) {
+      takeoverLogged = v.slot;
+      log('slot-takeover', { slot: v.slot.toString(), leader: v.leader, openAt: v.openAt.toString(), time: v.time.toString(), rank: v.rank });
+    }
+    return ok;
   };
   const sequencer = new Sequencer({
     ...(sealer === undefined ? {} : { seal: sealer.sealBatch }),

@@ -15,6 +15,7 @@
  */
 import { type Address, type Hex, bytesToHex } from 'viem';
 import { zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
+import { recordKind } from '../core/batch-data.ts';
 import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
@@ -146,15 +147,21 @@ export class Sequencer {
     // Our own commit: keep the signed transactions (the prover needs them) from the intent.
     const own = intent !== undefined && intent.batch.batchNum === b.batchNum && intent.attempts.some((a) => a.hash === b.txHash);
     const matched: L2Tx[] = [];
+    // ZK batch data posts no nonces: a sender's k-th transaction in the batch used its pre-batch nonce + k.
+    const seen = new Map<number, number>();
     const txs: StoredTx[] = own
       ? [...intent.batch.txs]
-      : d.result.included.map((t) => {
-          const local = mempool.pendingFor(t.from).find((p) => p.nonce === t.nonce && p.kind === t.kind && p.to === t.to && p.amountF === t.amountF);
+      : d.data.txs.map((r) => {
+          const kind = recordKind(r);
+          const k = seen.get(r.from) ?? 0;
+          seen.set(r.from, k + 1);
+          const nonce = (state.getAccount(r.from)?.nonce ?? 0) + k;
+          const local = mempool.pendingFor(r.from).find((p) => p.nonce === nonce && p.kind === kind && p.to === r.to && p.amountF === r.amountF);
           if (local !== undefined) {
             matched.push(local);
             return storeTx(local, this.domainHash);
           }
-          return { hash: null, kind: t.kind, from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, nonce: t.nonce, signature: null };
+          return { hash: null, kind, from: r.from, to: r.to, amountF: r.amountF, maxFeeF: 'maxFeeF' in r ? r.maxFeeF : 0, nonce, signature: null };
         });
     const record = batchRecord({ batchNum: b.batchNum, result: d.result, l1Ops: d.l1Ops, l1Start: b.l1Start, feeTable: d.data.feeTable, txs, commit });
     state.applyBatch(b.batchNum, d.result.changes, { record });

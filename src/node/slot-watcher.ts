@@ -5,14 +5,21 @@
  * (`slotInfo`, `mayCommit`) rather than re-implementing its rule, so node and contract cannot
  * disagree; only "when is the next block" is estimated here.
  *
- * Time: the next block's timestamp is estimated as max(latest block's timestamp + 1, wall clock).
- * Chain time runs ahead of the wall clock when blocks come faster than one a second (each block's
- * timestamp must exceed its parent's), and the wall clock is ahead when the chain is idle.
+ * Time: the next block's timestamp is estimated as max(latest block's timestamp + 1, wall clock +
+ * offset), where offset = how far ahead of the wall clock the newest block was when first seen (≥ 0).
+ * A dev chain (Hardhat/EDR) runs ahead of the wall clock for good once blocks came faster than one a
+ * second (each block's timestamp must exceed its parent's); on a real L1 the offset stays ≈ 0 and the
+ * wall clock leads while the chain is between blocks.
+ *
+ * Takeover order: when a slot opens at its deadline, the active members other than the leader take
+ * it over in the order of their keccak256(seed, slot, member) score (the leader rule's runner-ups),
+ * `rank` 1, 2, …; the node waits (rank − 1) × staggerSeconds after the deadline, so live sequencers do
+ * not all race for the same slot (the loser's commit would revert).
  */
-import type { Address } from 'viem';
+import { type Address, type Hex, encodeAbiParameters, keccak256 } from 'viem';
 import { RampartError } from '../core/errors.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
-import { getMemberInfo, getSlotInfo, mayCommit, slotAt, type RegistryParams } from '../l1/registryActions.ts';
+import { getActiveSet, getEpochSeed, getMemberInfo, getSlotInfo, mayCommit, slotAt, type RegistryParams } from '../l1/registryActions.ts';
 
 export type SlotView = {
   readonly registry: Address;
@@ -30,6 +37,8 @@ export type SlotView = {
   /** Who claimed the slot with its first commit (the zero address while nobody has). */
   readonly committer: Address;
   readonly mayCommit: boolean;
+  /** This node's place in the slot's order: 0 = leader, 1.. = takeover order; null when not active. */
+  readonly rank: number | null;
 };
 
 export type SlotWatcherDeps = {
@@ -50,6 +59,9 @@ export class SlotWatcher {
   private last: SlotView | undefined;
   private lastAt = 0;
   private readonly urls = new Map<string, { url: string; at: number }>();
+  private readonly epochs = new Map<bigint, { seed: Hex; set: readonly Address[] }>();
+  private headNumber = -1n;
+  private offset = 0n;
 
   constructor(private readonly deps: SlotWatcherDeps) {}
 
@@ -67,9 +79,14 @@ export class SlotWatcher {
     const { l1, params, me } = this.deps;
     const head = await l1.public.getBlock({ blockTag: 'latest' });
     const wall = BigInt(Math.floor(this.now() / 1000));
-    const time = head.timestamp + 1n > wall ? head.timestamp + 1n : wall;
+    if (head.number !== this.headNumber) {
+      this.headNumber = head.number;
+      this.offset = head.timestamp > wall ? head.timestamp - wall : 0n;
+    }
+    const time = head.timestamp + 1n > wall + this.offset ? head.timestamp + 1n : wall + this.offset;
     const slot = slotAt(params, time);
     const [info, may] = await Promise.all([getSlotInfo(l1, params.registry, slot), mayCommit(l1, params.registry, me, time)]);
+    const rank = await this.rankOf(info.epoch, slot);
     const leaderUrl = info.leader === ZERO ? null : await this.urlOf(info.leader);
     const view: SlotView = {
       registry: params.registry,
@@ -84,10 +101,29 @@ export class SlotWatcher {
       openAt: info.openAt,
       committer: info.committer,
       mayCommit: may,
+      rank,
     };
     this.last = view;
     this.lastAt = this.now();
     return view;
+  }
+
+  /** This node's position by the leader rule's score in the slot's epoch (0 = leader). */
+  private async rankOf(epoch: bigint, slot: bigint): Promise<number | null> {
+    let e = this.epochs.get(epoch);
+    if (e === undefined) {
+      const { l1, params } = this.deps;
+      const [seed, set] = await Promise.all([getEpochSeed(l1, params.registry, epoch), getActiveSet(l1, params.registry, epoch)]);
+      e = { seed, set };
+      // An epoch's set and seed are fixed once it has begun; keep the few around the current one.
+      for (const k of [...this.epochs.keys()]) if (k < epoch - 1n) this.epochs.delete(k);
+      this.epochs.set(epoch, e);
+    }
+    const score = (m: Address): bigint => BigInt(keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }, { type: 'address' }], [e.seed, slot, m])));
+    const mine = e.set.find((m) => m.toLowerCase() === this.deps.me.toLowerCase());
+    if (mine === undefined) return null;
+    const own = score(mine);
+    return e.set.filter((m) => score(m) < own).length;
   }
 
   /** A member's registered URL, cached for a minute (members may update it). */
@@ -119,5 +155,6 @@ export function slotViewJson(v: SlotView | undefined): Record<string, string | b
     committer: v.committer === ZERO ? null : v.committer,
     mayCommit: v.mayCommit,
     isLeader: v.leader.toLowerCase() === v.me.toLowerCase(),
+    rank: v.rank === null ? null : String(v.rank),
   };
 }
