@@ -442,3 +442,15 @@ test('missed proof needs a priority window: without one, NoProvingDuty', async (
   assert.ok(d2.registry !== undefined);
   await reverts(slashMissedProof(c[5] as L1Clients, d2.registry, 1n), 'NoProvingDuty');
 });
+
+test('gas: the same empty commit without a registry (the baseline the registry adds to)', async () => {
+  const legacy = c[8] as L1Clients;
+  const d3 = await deployRollup(deployer, {
+    verifier: addr(deployer), sequencer: addr(legacy), governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4,
+    forcedInclusionDelay: 1000, selfSequenceDelay: 2000, exodusDelay: 4000, proverPriorityWindow: WINDOW,
+  });
+  const gas: bigint[] = [];
+  for (let i = 0; i < 2; i++) gas.push((await commitBatch(legacy, d3.rollup, { newRoot: 5n + BigInt(i), exitRoot: 0n, dataCommitment: 0n, newNextIndex: 1, l1Count: 0 }, '0x', EMPTY_DATA)).gasUsed);
+  assert.ok(gas.every((g) => g > 0n));
+  process.stdout.write(`# commitBatch gas without a registry: ${gas.join(', ')}\n`);
+});
