@@ -28,7 +28,7 @@ interface IRollupDuty {
 contract SequencerRegistry is ReentrancyGuard {
     /// @dev Longest RPC URL, bytes.
     uint256 public constant MAX_URL_BYTES = 256;
-    /// @dev Hard bound on members: commits scan the set (≈ 4.4k gas per member, cold).
+    /// @dev Hard bound on members: a slot's first commit scans them (two cold storage reads each).
     uint256 public constant MAX_SEQUENCERS_LIMIT = 64;
     /// @dev Domain of the signed batch header (equivocation evidence), docs/PROTOCOL.md §11.3.
     bytes32 public constant BATCH_HEADER_TYPEHASH = keccak256("rampart.batch-header.v1");

@@ -17,6 +17,7 @@ import {
   decodeErrorResult,
   encodeAbiParameters,
   encodeDeployData,
+  encodeFunctionData,
   getContractAddress,
   keccak256,
   parseEventLogs,
@@ -29,6 +30,7 @@ import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
+import { decodeL1Error } from '../../src/l1/decodeL1Error.ts';
 import { commitBatch, proveBatch } from '../../src/l1/rollupActions.ts';
 import {
   batchHeaderDigest,
@@ -320,6 +322,11 @@ test('gate: the leader commits in its slot; others only after the deadline, and 
   await reverts(commit(o1), 'NotAllowedToCommit', [addr(o1), slot, addr(leader), openAt]);
   await reverts(commit(outsider), 'NotAllowedToCommit');
   await reverts(commit(legacy), 'NotAllowedToCommit');
+  // A raw estimate (what the batcher runs before signing) decodes to the registry's reason too.
+  const data = encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatch', args: [{ newRoot: 1n, exitRoot: 0n, dataCommitment: 0n, newNextIndex: 1, l1Count: 0 }, '0x', EMPTY_DATA] });
+  const raw = await outsider.public.estimateGas({ account: outsider.wallet?.account, to: d.rollup, data }).then(() => undefined, (e: unknown) => e);
+  const decoded = decodeL1Error(raw, 'estimate', [...rollupAbi, ...sequencerRegistryAbi].filter((x) => x.type === 'error') as Abi);
+  assert.ok(decoded instanceof ContractRevertedError && decoded.reason === 'NotAllowedToCommit', String(decoded));
   const r = await commit(leader);
   gas.push(r.gasUsed);
   const ev = parseEventLogs({ abi: sequencerRegistryAbi as Abi, logs: r.logs, eventName: 'SlotCommitted' }) as unknown as { args: { slot: bigint; committer: Address; leader: boolean } }[];
