@@ -21,7 +21,7 @@ import { CIRCUIT_SETS, type CircuitSetName } from '../prover/circuit-params.ts';
 import type { ProgressFactory } from '../prover/setup-progress.ts';
 import { setupCircuit } from '../prover/setup.ts';
 import { deployVerifier, loadVerifierArtifact } from '../prover/verifier.ts';
-import { startNode, type NodeLog, type NodeOptions, type RampartNode } from './node.ts';
+import { NodeError, startNode, type NodeLog, type NodeOptions, type RampartNode } from './node.ts';
 
 export type DevnetStackOptions = {
   /** Circuit set (src/prover/circuit-params.ts). Default 'devnet' (depth 32); tests use 'test'. */
@@ -37,13 +37,28 @@ export type DevnetStackOptions = {
   readonly progress?: ProgressFactory;
   /** Overrides for the node (e.g. batcher or mempool options). */
   readonly node?: Partial<Pick<NodeOptions, 'confirmations' | 'sequencer'>>;
+  /**
+   * Sequencer nodes. 1 (default): one sequencer, no registry. N > 1: the Rollup is deployed with a
+   * sequencer registry (devnetRegistryConfig) and N sequencer nodes join it with 1 ETH each and
+   * forward to each other; the first node also proves and serves `rpcUrl`.
+   */
+  readonly sequencers: number;
 };
 
-export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4 };
+export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4, sequencers: 1 };
+
+/**
+ * The devnet's registry: 6 s slots, the deadline at 3 s, epochs of 4 slots (24 s), so a stopped node's
+ * slots are taken over within seconds; unbonding 2 h outlasts the 1 h proving priority window.
+ */
+export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 4, unbondingDelay: 7200, minStakeWei: 10n ** 18n } as const;
 
 export type DevnetStack = {
   readonly devnet: Devnet;
   readonly node: RampartNode;
+  /** Every sequencer node (the first is `node`); one unless `sequencers` > 1. */
+  readonly nodes: readonly RampartNode[];
+  readonly registry?: Address;
   readonly rpcUrl: string;
   readonly l1Url: string;
   readonly chainId: number;
@@ -117,12 +132,16 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
   const opts: DevnetStackOptions = { ...defaultDevnetStackOptions, ...options };
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[opts.circuit];
-  const devnet = await startDevnet({ accounts: 3 + opts.userAccounts, port: opts.l1Port });
+  if (!Number.isInteger(opts.sequencers) || opts.sequencers < 1 || opts.sequencers > 16) throw new NodeError('DEVNET_CONFIG', 'sequencers must be an integer in 1..16');
+  const extra = opts.sequencers - 1;
+  const devnet = await startDevnet({ accounts: 3 + extra + opts.userAccounts, port: opts.l1Port });
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
   let node: RampartNode | undefined;
+  const others: RampartNode[] = [];
   try {
-    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }) });
+    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(extra > 0 ? { registry: devnetRegistryConfig } : {}) });
+    const registry = extra > 0 ? { stakeWei: devnetRegistryConfig.minStakeWei } : undefined;
     node = await startNode({
       l1Url: devnet.url,
       chainId: devnet.chainId,
@@ -133,32 +152,58 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       confirmations: opts.node?.confirmations ?? 1,
       pollMs: opts.pollMs,
       rpc: { host: '127.0.0.1', port: opts.rpcPort },
-      sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
+      sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(registry === undefined ? {} : { registry }), ...(opts.node?.sequencer ?? {}) },
       prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 },
       log,
     });
+    // More sequencers: each designates the devnet's prover (so it proves their batches inside the
+    // window) and runs as its own node on its own data folder, forwarding to the slot's leader.
+    for (const [i, account] of d.users.slice(0, extra).entries()) {
+      const l1 = await createL1Clients({ url: devnet.url, privateKey: account.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
+      await setDesignatedProver(l1, d.rollup, d.roles.prover.address);
+      others.push(
+        await startNode({
+          l1Url: devnet.url,
+          chainId: devnet.chainId,
+          rollup: d.rollup,
+          deployBlock: d.deployBlock,
+          circuit: params,
+          dataDir: join(dataDir, `sequencer-${i + 2}`),
+          confirmations: opts.node?.confirmations ?? 1,
+          pollMs: opts.pollMs,
+          rpc: { host: '127.0.0.1', port: 0 },
+          sequencer: { privateKey: account.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(registry === undefined ? {} : { registry }) },
+          log: (event, fields) => log(event, { node: i + 2, ...fields }),
+        }),
+      );
+    }
     const started = node;
+    const all = [started, ...others];
     return {
       devnet,
       node: started,
+      nodes: all,
+      ...(d.registry === undefined ? {} : { registry: d.registry }),
       rpcUrl: started.rpcUrl ?? '',
       l1Url: devnet.url,
       chainId: devnet.chainId,
       rollup: d.rollup,
       deployBlock: d.deployBlock,
       token: d.token,
-      accounts: d.users,
+      accounts: d.users.slice(extra),
       roles: d.roles,
       wasmPath: d.wasmPath,
       zkeyPath: d.zkeyPath,
       dataDir,
       stop: async () => {
+        for (const n of others) await n.stop();
         await started.stop();
         await devnet.stop();
         if (ownDir) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    for (const n of others) await n.stop();
     await node?.stop();
     await devnet.stop();
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import { eddsaVerifier, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, l2TxMessage, type L2Tx } from '../core/tx.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
 import { getMemberInfo, getRegistryAddress, getRegistryParams, joinRegistry, updateUrl } from '../l1/registryActions.ts';
+import { getProverPriority } from '../l1/rollupActions.ts';
 import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
@@ -194,7 +195,9 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     proverState = StateDb.open({ path: join(opts.dataDir, 'prover'), treeDepth: config.treeDepth });
     prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
     const local: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
-    const source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
+    let source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
+    const regForInputs = registryAddress ?? (await getRegistryAddress(reader, opts.rollup));
+    if (regForInputs !== undefined) source = committerFallbackSource(source, reader, opts.rollup, regForInputs, log);
     proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, confirmations: opts.confirmations, log });
   }
 
@@ -414,5 +417,30 @@ function batchJson(rec: BatchRecord, lastFinal: number): Json {
     txs: rec.txs.map((t) => t.hash),
     exits: rec.exits.map((e) => ({ slot: e.slot, l1Address: e.l1Address, tokenId: e.tokenId, amount: e.amount })),
     commitTx: rec.commitTx,
+  };
+}
+
+/**
+ * With several sequencers a batch's signed transactions are certain to be held only by its committer's
+ * node (ZK batch data posts no signatures): when `primary` lacks them, ask the committer's registered
+ * URL (`rampart_getBatchInput`, validated by rpcBatchSource; the prover checks the replay against L1's
+ * roots anyway). Falls back to `primary`'s answer when the committer is unreachable.
+ */
+function committerFallbackSource(primary: BatchInputSource, l1: L1Clients, rollup: Address, registry: Address, log: NodeLog): BatchInputSource {
+  return {
+    getBatch: async (n) => {
+      const rec = await primary.getBatch(n);
+      if (rec !== undefined && rec.txs.every((t) => t.signature !== null)) return rec;
+      try {
+        const committer = (await getProverPriority(l1, rollup, BigInt(n))).committer;
+        const url = (await getMemberInfo(l1, registry, committer)).url;
+        if (url === '') return rec;
+        assertForwardUrl(url);
+        return (await rpcBatchSource(url, 10_000).getBatch(n)) ?? rec;
+      } catch (err) {
+        log('batch-input-fallback-failed', { batchNum: n, error: err instanceof Error ? err.message : String(err) });
+        return rec;
+      }
+    },
   };
 }
