@@ -28,7 +28,7 @@ import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts
 import { deployRollup, type RollupDeployment } from '../../src/l1/deployRollup.ts';
 import { deployContract } from '../../src/l1/deployContract.ts';
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
-import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
+import { increaseTime, latestTimestamp, setBalance } from '../../src/l1/devnetActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { decodeL1Error } from '../../src/l1/decodeL1Error.ts';
 import { commitBatch, proveBatch } from '../../src/l1/rollupActions.ts';
@@ -263,6 +263,9 @@ test('join: stake and URL checked; active from the next epoch; URL updates; the 
 
   await joinRegistry(D, registry, 'http://seq3.example', ETH);
   await reverts(joinRegistry(E, registry, 'http://seq4.example', ETH), 'TooManySequencers', [4n]);
+  // A stake must fit the 96-bit field it is kept in.
+  await setBalance(deployer.public, addr(E), 2n ** 96n + 10n * ETH);
+  await reverts(joinRegistry(E, registry, 'http://seq4.example', 2n ** 96n), 'StakeTooLarge', [2n ** 96n]);
 });
 
 test('schedule: the documented leader rule; the set changes only at epoch boundaries', async () => {
@@ -426,16 +429,26 @@ test('missed proof: a committer whose batch is unproven after its priority windo
   await toSlot(1);
   await commit(C);
   const n = await rollupRead<bigint>('lastCommitted');
+  await commit(C);
+  await commit(C);
   const until = await rollupRead<bigint>('priorityUntil', [n]);
   await reverts(slashMissedProof(reporter, registry, n), 'PriorityWindowOpen', [n, until]);
   await reverts(slashMissedProof(reporter, registry, 0n), 'BadBatchNum', [0n]);
-  await reverts(slashMissedProof(reporter, registry, n + 1n), 'BadBatchNum', [n + 1n]);
+  await reverts(slashMissedProof(reporter, registry, n + 3n), 'BadBatchNum', [n + 3n]);
   await increaseTime(deployer.public, WINDOW + 1);
   const stake = (await getMemberInfo(deployer, registry, addr(C))).stake;
   const got = await paidTo(reporter, () => slashMissedProof(reporter, registry, n));
   assert.equal(got, ETH / 8n, 'half of the quarter-ETH penalty');
   assert.equal((await getMemberInfo(deployer, registry, addr(C))).stake, stake - ETH / 4n);
   await reverts(slashMissedProof(reporter, registry, n), 'AlreadySlashedForBatch', [n]);
+  // Each missed batch is its own fault.
+  await slashMissedProof(reporter, registry, n + 1n);
+  assert.equal((await getMemberInfo(deployer, registry, addr(C))).stake, stake - ETH / 2n);
+  // Once C has unbonded and withdrawn, its remaining misses have nobody to slash.
+  const info = await getMemberInfo(deployer, registry, addr(C));
+  await increaseTime(deployer.public, Number(info.unbondEnd - (await latestTimestamp(deployer.public))) + 1);
+  assert.equal(await paidTo(C, () => withdrawStake(C, registry)), stake - ETH / 2n);
+  await reverts(slashMissedProof(reporter, registry, n + 2n), 'NotCommitter', [n + 2n, addr(C)]);
   // A proven batch is no missed duty.
   await proveBatch(reporter, d.rollup, n, GOOD_PROOF);
   await reverts(slashMissedProof(reporter, registry, n - 1n), 'BatchProven', [n - 1n]);
