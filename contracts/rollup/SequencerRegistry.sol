@@ -20,7 +20,7 @@ interface IRollupDuty {
 /// @notice Rules, parameters and message formats: docs/PROTOCOL.md §11.3.
 ///   Time is cut into slots of `slotDuration` seconds from `genesisTime`; `epochSlots` slots form an
 ///   epoch. The active set of epoch e (members with activeFrom <= e < activeUntil) only changes at
-///   epoch boundaries: joins take effect at the next epoch, leaves at the next epoch. The leader of
+///   epoch boundaries: joins and leaves take effect two epochs later. The leader of
 ///   slot s is the member of epoch(s)'s active set with the smallest keccak256(seed_e, s, member),
 ///   where seed_e was fixed from block.prevrandao during epoch e-1. During slot s only the leader may
 ///   commit; from `leaderDeadline` seconds into the slot, if the leader has not committed in it, any
@@ -32,6 +32,10 @@ contract SequencerRegistry is ReentrancyGuard {
     uint256 public constant MAX_SEQUENCERS_LIMIT = 64;
     /// @dev Domain of the signed batch header (equivocation evidence), docs/PROTOCOL.md §11.3.
     bytes32 public constant BATCH_HEADER_TYPEHASH = keccak256("rampart.batch-header.v1");
+    /// @dev Joins and leaves take effect this many epochs later. Epoch e's seed is recorded during
+    /// e - 1; with a delay of 2 the set of epoch e is fixed (end of e - 2) before anyone can know
+    /// its seed, so nobody can pick a join address or a leave to win that epoch's slots.
+    uint256 public constant SET_DELAY_EPOCHS = 2;
 
     struct Config {
         /// @dev The only caller of onCommit. The Rollup checks it is itself (deployRollup predicts it).
@@ -152,7 +156,7 @@ contract SequencerRegistry is ReentrancyGuard {
     // Membership
 
     /// @notice Join with msg.value as stake (≥ minStake) and the URL of this sequencer's JSON-RPC.
-    /// Active from the next epoch.
+    /// Active from epoch current + SET_DELAY_EPOCHS.
     function join(string calldata url) external payable {
         if (memberOf[msg.sender].exists) revert AlreadyRegistered(msg.sender);
         if (msg.value < minStake) revert StakeTooLow(msg.value, minStake);
@@ -160,7 +164,7 @@ contract SequencerRegistry is ReentrancyGuard {
         _checkUrl(url);
         if (members.length >= maxSequencers) revert TooManySequencers(maxSequencers);
         _recordSeed();
-        uint32 from = uint32(currentEpoch() + 1);
+        uint32 from = uint32(currentEpoch() + SET_DELAY_EPOCHS);
         memberOf[msg.sender] =
             Member({stake: uint96(msg.value), activeFrom: from, activeUntil: type(uint32).max, unbondEnd: 0, ejected: false, exists: true});
         members.push(msg.sender);
@@ -175,7 +179,7 @@ contract SequencerRegistry is ReentrancyGuard {
         emit UrlUpdated(msg.sender, url);
     }
 
-    /// @notice Leave the active set at the next epoch boundary; the stake stays slashable for
+    /// @notice Leave the active set SET_DELAY_EPOCHS epoch boundaries from now; the stake stays slashable for
     /// `unbondingDelay` after that boundary (the last moment this member could have committed).
     function requestLeave() external {
         Member storage m = memberOf[msg.sender];
@@ -209,7 +213,7 @@ contract SequencerRegistry is ReentrancyGuard {
     }
 
     function _leave(Member storage m, address who) internal {
-        uint256 next = currentEpoch() + 1;
+        uint256 next = currentEpoch() + SET_DELAY_EPOCHS;
         if (m.activeUntil > next) m.activeUntil = uint32(next);
         if (m.activeUntil < m.activeFrom) m.activeUntil = m.activeFrom;
         uint64 end = uint64(epochStart(m.activeUntil) + unbondingDelay);

@@ -122,7 +122,7 @@ async function write(clients: L1Clients, registry: Address, functionName: string
   });
 }
 
-/** Join with `stakeWei` (≥ minStake) and this sequencer's public JSON-RPC URL; active from the next epoch. */
+/** Join with `stakeWei` (≥ minStake) and this sequencer's public JSON-RPC URL; active two epochs later. */
 export function joinRegistry(clients: L1Clients, registry: Address, url: string, stakeWei: bigint) {
   return write(clients, registry, 'join', [url], stakeWei);
 }
@@ -131,7 +131,7 @@ export function updateUrl(clients: L1Clients, registry: Address, url: string) {
   return write(clients, registry, 'updateUrl', [url]);
 }
 
-/** Leaves the active set at the next epoch boundary; the stake unbonds for `unbondingDelay` after it. */
+/** Leaves the active set two epoch boundaries from now; the stake unbonds for `unbondingDelay` after that. */
 export function requestLeave(clients: L1Clients, registry: Address) {
   return write(clients, registry, 'requestLeave', []);
 }

@@ -48,10 +48,11 @@ export type DevnetStackOptions = {
 export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4, sequencers: 1 };
 
 /**
- * The devnet's registry: 6 s slots, the deadline at 3 s, epochs of 4 slots (24 s), so a stopped node's
- * slots are taken over within seconds; unbonding 2 h outlasts the 1 h proving priority window.
+ * The devnet's registry: 6 s slots, the deadline at 3 s, epochs of 2 slots (12 s: a node that joins
+ * leads within 24 s), so a stopped node's slots are taken over within seconds; unbonding 2 h outlasts
+ * the 1 h proving priority window.
  */
-export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 4, unbondingDelay: 7200, minStakeWei: 10n ** 18n } as const;
+export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 2, unbondingDelay: 7200, minStakeWei: 10n ** 18n } as const;
 
 export type DevnetStack = {
   readonly devnet: Devnet;

@@ -42,6 +42,7 @@ import {
   getSlotInfo,
   joinRegistry,
   mayCommit,
+  pokeSeed,
   proveEquivocation,
   pruneMember,
   requestLeave,
@@ -114,11 +115,11 @@ async function setNextTimestamp(t: bigint): Promise<void> {
   await request({ method: 'evm_mine', params: [] });
 }
 
-/** Mines a block `offset` seconds into the next slot (or the one after, when `epochStart` asks for an epoch boundary); returns that slot. */
+/** Mines a block `offset` seconds into the next slot (or into the next epoch's first slot, with `epochStart`); returns that slot. */
 async function toSlot(offset: number, opts: { epochStart?: boolean } = {}): Promise<bigint> {
   const now = await latestTimestamp(deployer.public);
   let s = slotAt(params, now) + 1n;
-  if (opts.epochStart === true) s = (s / params.epochSlots + 1n) * params.epochSlots;
+  if (opts.epochStart === true) s = (slotAt(params, now) / params.epochSlots + 1n) * params.epochSlots;
   await setNextTimestamp(params.genesisTime + s * params.slotDuration + BigInt(offset));
   return s;
 }
@@ -234,7 +235,7 @@ test('deploy: the rollup names its registry, the registry its rollup; bad parame
   await deployReverts(rollupAbi as Abi, rollupBytecode, [{ ...rollupCfg, registry: getContractAddress({ from: addr(deployer), nonce: BigInt(nonce) }) }], 'BadConfig', ['unbondingDelay']);
 });
 
-test('join: stake and URL checked; active from the next epoch; URL updates; the set is bounded', async () => {
+test('join: stake and URL checked; active two epochs later; URL updates; the set is bounded', async () => {
   const [A, B, C, D, E] = c as [L1Clients, L1Clients, L1Clients, L1Clients, L1Clients];
   await reverts(joinRegistry(A, registry, 'http://a.example:8547', ETH - 1n), 'StakeTooLow', [ETH - 1n, ETH]);
   await reverts(joinRegistry(A, registry, '', ETH), 'BadUrl', ['empty']);
@@ -249,17 +250,18 @@ test('join: stake and URL checked; active from the next epoch; URL updates; the 
   for (const [i, x] of [A, B, C].entries()) await joinRegistry(x, registry, `http://seq${i}.example:8547`, ETH + BigInt(i));
   await reverts(joinRegistry(A, registry, 'http://a.example', ETH), 'AlreadyRegistered', [addr(A)]);
   const info = await getMemberInfo(deployer, registry, addr(B));
-  assert.deepEqual({ ...info }, { registered: true, stake: ETH + 1n, activeFrom: Number(epoch) + 1, activeUntil: 2 ** 32 - 1, unbondEnd: 0n, ejected: false, url: 'http://seq1.example:8547' });
+  assert.deepEqual({ ...info }, { registered: true, stake: ETH + 1n, activeFrom: Number(epoch) + 2, activeUntil: 2 ** 32 - 1, unbondEnd: 0n, ejected: false, url: 'http://seq1.example:8547' });
   await updateUrl(B, registry, 'https://seq1.example/rpc');
   assert.equal((await getMemberInfo(deployer, registry, addr(B))).url, 'https://seq1.example/rpc');
   await reverts(updateUrl(B, registry, 'nope'), 'BadUrl', ['scheme']);
   assert.equal((await getMemberInfo(deployer, registry, addr(E))).registered, false);
 
-  // Not active before the next epoch: nobody leads, nobody may commit through the registry.
+  // Not active before epoch + 2 (joins wait two epochs): nobody leads, nobody may commit through the registry.
   assert.deepEqual(await getActiveSet(deployer, registry, epoch), []);
+  assert.deepEqual(await getActiveSet(deployer, registry, epoch + 1n), []);
   assert.equal((await getSlotInfo(deployer, registry, await rd<bigint>('currentSlot'))).leader, zeroAddress);
   await reverts(commit(A), 'NotAllowedToCommit');
-  assert.deepEqual([...(await getActiveSet(deployer, registry, epoch + 1n))].sort(), [addr(A), addr(B), addr(C)].sort());
+  assert.deepEqual([...(await getActiveSet(deployer, registry, epoch + 2n))].sort(), [addr(A), addr(B), addr(C)].sort());
 
   await joinRegistry(D, registry, 'http://seq3.example', ETH);
   await reverts(joinRegistry(E, registry, 'http://seq4.example', ETH), 'TooManySequencers', [4n]);
@@ -271,8 +273,13 @@ test('join: stake and URL checked; active from the next epoch; URL updates; the 
 test('schedule: the documented leader rule; the set changes only at epoch boundaries', async () => {
   const [A, B, C, D] = c as [L1Clients, L1Clients, L1Clients, L1Clients];
   // The first epoch in which all four joins count.
+  // The first epoch in which all four joins count and whose seed was recorded in the epoch before it
+  // (pokeSeed: anyone records the next epoch's seed).
   let first = await toSlot(1, { epochStart: true });
-  while ((await getActiveSet(deployer, registry, first / params.epochSlots)).length < 4) first = await toSlot(1, { epochStart: true });
+  while ((await getActiveSet(deployer, registry, first / params.epochSlots)).length < 4 || (await rd<Hex>('recordedSeed', [first / params.epochSlots])) === `0x${'0'.repeat(64)}`) {
+    await pokeSeed(deployer, registry);
+    first = await toSlot(1, { epochStart: true });
+  }
   const epoch = first / params.epochSlots;
   assert.equal((await getActiveSet(deployer, registry, epoch)).length, 4);
   const leaders: Address[] = [];
@@ -281,15 +288,16 @@ test('schedule: the documented leader rule; the set changes only at epoch bounda
     assert.equal(l, await expectedLeader(s));
     leaders.push(l);
   }
-  // The epoch's seed was recorded from prevrandao during the previous epoch (by the joins).
+  // The epoch's seed was recorded from prevrandao during the previous epoch.
   assert.notEqual(await rd<Hex>('recordedSeed', [epoch]), `0x${'0'.repeat(64)}`);
-  // D leaves mid-epoch: this epoch's schedule does not move; D is out from the next epoch.
+  // D leaves mid-epoch: this epoch's and the next epoch's schedules do not move; D is out two epochs on.
   await requestLeave(D, registry);
   for (let s = first; s < first + params.epochSlots; s++) assert.equal((await getSlotInfo(deployer, registry, s)).leader, leaders[Number(s - first)]);
   const dInfo = await getMemberInfo(deployer, registry, addr(D));
-  assert.equal(dInfo.activeUntil, Number(epoch) + 1);
-  assert.equal(dInfo.unbondEnd, (await rd<bigint>('epochStart', [epoch + 1n])) + BigInt(UNBONDING));
-  assert.deepEqual([...(await getActiveSet(deployer, registry, epoch + 1n))].sort(), [addr(A), addr(B), addr(C)].sort());
+  assert.equal(dInfo.activeUntil, Number(epoch) + 2);
+  assert.equal(dInfo.unbondEnd, (await rd<bigint>('epochStart', [epoch + 2n])) + BigInt(UNBONDING));
+  assert.equal((await getActiveSet(deployer, registry, epoch + 1n)).length, 4);
+  assert.deepEqual([...(await getActiveSet(deployer, registry, epoch + 2n))].sort(), [addr(A), addr(B), addr(C)].sort());
   await reverts(requestLeave(D, registry), 'AlreadyLeaving', [addr(D)]);
   await reverts(withdrawStake(D, registry), 'StillBonded', [dInfo.unbondEnd]);
   await reverts(withdrawStake(A, registry), 'NotLeaving', [addr(A)]);
@@ -389,11 +397,13 @@ test('equivocation: two headers signed for one batch number slash the whole stak
   const info = await getMemberInfo(deployer, registry, addr(A));
   assert.equal(info.stake, 0n);
   assert.equal(info.ejected, true);
-  assert.equal(info.activeUntil, Number(await rd<bigint>('currentEpoch')) + 1);
+  assert.equal(info.activeUntil, Number(await rd<bigint>('currentEpoch')) + 2);
   const now = await latestTimestamp(deployer.public);
   assert.equal(await mayCommit(deployer, registry, addr(A), now + 1n), false, 'an ejected member commits no more, even as leader');
   await reverts(proveEquivocation(reporter, registry, ev), 'NothingToSlash', [addr(A)]);
   // Once out of the set, the empty entry can be pruned by anyone.
+  await reverts(pruneMember(reporter, registry, addr(A)), 'CannotPrune', [addr(A)]);
+  await toSlot(0, { epochStart: true });
   await reverts(pruneMember(reporter, registry, addr(A)), 'CannotPrune', [addr(A)]);
   await toSlot(0, { epochStart: true });
   await pruneMember(reporter, registry, addr(A));

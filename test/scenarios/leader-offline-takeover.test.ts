@@ -120,7 +120,7 @@ test('the slot leader is killed mid-slot: a registered sequencer takes over afte
     nodes.push(spawnNode(configPath, a.privateKey, a.address));
   }
   const urls = await Promise.all(nodes.map((n) => n.url));
-  // Joins take effect at the next epoch (2 slots).
+  // Joins take effect two epochs (of 2 slots) later.
   await waitFor('all three in the active set', async () => {
     // An idle devnet mines no blocks: the next block's time is the wall clock (or the head's + 1).
     const head = (await l1.public.getBlock()).timestamp + 1n;
