@@ -57,6 +57,27 @@ export function assertForwardUrl(url: string): URL {
   return u;
 }
 
+/** Answers to ≤ 100 sendTransaction calls are a few kB; a peer's URL is untrusted, so bound what is read. */
+const MAX_ANSWER_BYTES = 1 << 20;
+
+async function readBounded(res: Response, max: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (reader === undefined) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new ForwarderError('FORWARD_BAD_ANSWER', `answer exceeds ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 type RpcAnswer = { id?: unknown; result?: unknown; error?: { code?: number; message?: string; data?: { code?: string; reason?: string } } };
 
 export class Forwarder {
@@ -133,7 +154,7 @@ export class Forwarder {
         signal: AbortSignal.timeout(this.opts.timeoutMs),
         redirect: 'error',
       });
-      const json: unknown = await res.json();
+      const json: unknown = JSON.parse(await readBounded(res, MAX_ANSWER_BYTES));
       if (!Array.isArray(json)) throw new ForwarderError('FORWARD_BAD_ANSWER', `HTTP ${res.status}: not a JSON-RPC batch answer`);
       answers = json as RpcAnswer[];
     } catch (err) {

@@ -123,3 +123,22 @@ test('forwards the pool in order; duplicates count as delivered; a refused nonce
   assert.equal(await f.step(), 0);
   assert.ok(events.includes('forward-bad-url'));
 });
+
+test('a peer that answers too much, or not JSON-RPC, is a failed target: nothing counts as delivered', async () => {
+  const { createServer } = await import('node:http');
+  const answers = [(res: import('node:http').ServerResponse) => res.end('x'.repeat(2 << 20)), (res: import('node:http').ServerResponse) => res.end('{"not":"a batch"}')];
+  for (const answer of answers) {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(res));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const logged: Record<string, unknown>[] = [];
+    const f = new Forwarder({ timeoutMs: 2_000, retryMs: 500, maxBatch: 100 }, { pending: () => [transfer(1, 0)], target: async () => ({ address: '0x00000000000000000000000000000000000000ee', url: `http://127.0.0.1:${port}` }), log: (_e, fields) => logged.push(fields) });
+    assert.equal(await f.step(), 0);
+    assert.equal(f.failures, 1);
+    assert.match(String(logged[0]?.['error']), /exceeds|not a JSON-RPC batch answer/);
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
