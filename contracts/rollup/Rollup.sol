@@ -244,10 +244,11 @@ contract Rollup is ReentrancyGuard {
         if (cfg.proverPriorityWindow >= cfg.exodusDelay) revert BadConfig("proverPriorityWindow");
         proverPriorityWindow = cfg.proverPriorityWindow;
         // The registry must answer to this rollup, and a committer's stake must still be bonded when its
-        // missed proving duty becomes provable (the priority window after its last possible commit).
+        // missed proving duty becomes slashable: the priority window after its last possible commit, then
+        // one more window after the report (SequencerRegistry.reportMissedProof).
         if (address(cfg.registry) != address(0)) {
             if (cfg.registry.rollup() != address(this)) revert BadConfig("registry");
-            if (cfg.registry.unbondingDelay() <= cfg.proverPriorityWindow) revert BadConfig("unbondingDelay");
+            if (cfg.registry.unbondingDelay() <= 2 * uint256(cfg.proverPriorityWindow)) revert BadConfig("unbondingDelay");
         }
         registry = cfg.registry;
         forcedInclusionDelay = cfg.forcedInclusionDelay;

@@ -12,6 +12,7 @@ interface IRollupDuty {
         view
         returns (uint256, uint256, uint256, uint64, uint32, uint64, bool proven, address committer, uint96);
     function lastCommitted() external view returns (uint256);
+    function lastProven() external view returns (uint256);
     function priorityUntil(uint256 batchNum) external view returns (uint256);
     function proverPriorityWindow() external view returns (uint256);
 }
@@ -87,6 +88,12 @@ contract SequencerRegistry is ReentrancyGuard {
     mapping(uint256 => address) public slotCommitter;
     /// @notice Batches a missed-proof slash was already taken for.
     mapping(uint256 => bool) public missedProofSlashed;
+    struct MissedProofReport {
+        uint64 reportedAt;
+        address reporter;
+    }
+    /// @notice When (and by whom) a batch was reported as the oldest unproven batch past its window.
+    mapping(uint256 => MissedProofReport) public missedProofReport;
     /// @notice Slashed wei not paid to reporters: locked here for good.
     uint256 public burned;
 
@@ -98,6 +105,7 @@ contract SequencerRegistry is ReentrancyGuard {
     event Slashed(address indexed sequencer, uint256 amount, address indexed beneficiary, uint256 paid, bytes32 reason);
     event SeedRecorded(uint256 indexed epoch, bytes32 seed);
     event SlotCommitted(uint256 indexed slot, address indexed committer, uint256 batchNum, bool leader);
+    event MissedProofReported(uint256 indexed batchNum, address indexed committer, address reporter, uint256 slashableAt);
 
     error BadConfig(string what);
     error NotRollup();
@@ -124,6 +132,9 @@ contract SequencerRegistry is ReentrancyGuard {
     error BatchProven(uint256 batchNum);
     error PriorityWindowOpen(uint256 batchNum, uint256 until);
     error AlreadySlashedForBatch(uint256 batchNum);
+    error AlreadyReported(uint256 batchNum);
+    error NotReported(uint256 batchNum);
+    error NotOldestUnproven(uint256 batchNum, uint256 oldest);
     error BeforeGenesis(uint256 time);
     error NotAllowedToCommit(address who, uint256 slot, address leader, uint256 openAt);
     error TransferFailed();
@@ -403,23 +414,45 @@ contract SequencerRegistry is ReentrancyGuard {
         _slash(m, sequencer, amount, msg.sender, amount * reporterShareBps / 10_000, "equivocation");
     }
 
-    /// @notice A committer took the slot (and the batch's L2 fees) but its batch is still unproven after
-    /// its priority window: `missedProofPenalty` is slashed (once per batch); msg.sender gets its share.
-    function slashMissedProof(uint256 batchNum) external nonReentrant {
+    /// @notice Step 1 of a missed-proof slash: batch `batchNum` is the oldest unproven batch (nothing
+    /// blocks its proof: proofs go in order, so a later batch is never blamed for an earlier one) and
+    /// its committer's priority window is over. Records the report; from now the committer has one
+    /// more full window to get it proven before `slashMissedProof`.
+    function reportMissedProof(uint256 batchNum) external {
         IRollupDuty r = IRollupDuty(rollup);
         if (r.proverPriorityWindow() == 0) revert NoProvingDuty();
         if (batchNum == 0 || batchNum > r.lastCommitted()) revert BadBatchNum(batchNum);
+        if (missedProofReport[batchNum].reportedAt != 0) revert AlreadyReported(batchNum);
+        (,,,,,, bool proven, address committer,) = r.batches(batchNum);
+        if (proven) revert BatchProven(batchNum);
+        uint256 oldest = r.lastProven() + 1;
+        if (batchNum != oldest) revert NotOldestUnproven(batchNum, oldest);
+        uint256 until = r.priorityUntil(batchNum);
+        if (block.timestamp < until) revert PriorityWindowOpen(batchNum, until);
+        Member storage m = memberOf[committer];
+        if (!m.exists) revert NotCommitter(batchNum, committer);
+        if (m.stake == 0) revert NothingToSlash(committer);
+        missedProofReport[batchNum] = MissedProofReport({reportedAt: uint64(block.timestamp), reporter: msg.sender});
+        emit MissedProofReported(batchNum, committer, msg.sender, block.timestamp + r.proverPriorityWindow());
+    }
+
+    /// @notice Step 2: a reported batch is still unproven a full priority window after the report:
+    /// `missedProofPenalty` is slashed from its committer (once per batch); the reporter gets its share.
+    function slashMissedProof(uint256 batchNum) external nonReentrant {
+        IRollupDuty r = IRollupDuty(rollup);
+        MissedProofReport memory rep = missedProofReport[batchNum];
+        if (rep.reportedAt == 0) revert NotReported(batchNum);
         if (missedProofSlashed[batchNum]) revert AlreadySlashedForBatch(batchNum);
         (,,,,,, bool proven, address committer,) = r.batches(batchNum);
         if (proven) revert BatchProven(batchNum);
-        uint256 until = r.priorityUntil(batchNum);
+        uint256 until = uint256(rep.reportedAt) + r.proverPriorityWindow();
         if (block.timestamp < until) revert PriorityWindowOpen(batchNum, until);
         Member storage m = memberOf[committer];
         if (!m.exists) revert NotCommitter(batchNum, committer);
         if (m.stake == 0) revert NothingToSlash(committer);
         missedProofSlashed[batchNum] = true;
         uint256 amount = m.stake < missedProofPenalty ? m.stake : missedProofPenalty;
-        _slash(m, committer, amount, msg.sender, amount * reporterShareBps / 10_000, "missed-proof");
+        _slash(m, committer, amount, rep.reporter, amount * reporterShareBps / 10_000, "missed-proof");
     }
 
     /// @dev Any slash ejects the member (no more commits) and starts its exit from the set.

@@ -50,7 +50,7 @@ export type RegistryDeployConfig = {
   readonly slotDuration?: number;
   readonly leaderDeadline?: number;
   readonly epochSlots?: number;
-  /** Must exceed the rollup's proverPriorityWindow (checked by the Rollup's constructor). */
+  /** Must exceed twice the rollup's proverPriorityWindow (checked by the Rollup's constructor). */
   readonly unbondingDelay?: number;
   readonly maxSequencers?: number;
   readonly reporterShareBps?: number;
@@ -60,10 +60,10 @@ export type RegistryDeployConfig = {
 /**
  * Production defaults. A slot of 60 s is five L1 blocks: room to seal, land and confirm a commit, and
  * a missed leader costs users 30 s (the deadline) at most. Epochs of 32 slots (32 min) keep the
- * schedule fixed long enough for nodes to forward by it and short enough that joins and leaves take
- * effect promptly. Unbonding 8 days outlasts every window in which a fault becomes provable (the 1 h
- * priority window, the 7-day exodus bound a stuck batch runs into, and a 7-day optimistic challenge
- * period). 1 ETH stake, a quarter of it for a missed proof, half of any slash to whoever proves it.
+ * schedule fixed long enough for nodes to forward by it and short enough that joins and leaves (two
+ * epochs, ≈ 1 h) take effect promptly. Unbonding 8 days outlasts every window in which a fault becomes
+ * provable (a missed proof: two 1 h priority windows; the 7-day exodus bound a stuck batch runs into;
+ * a 7-day optimistic challenge period). The Rollup requires unbondingDelay > 2 × proverPriorityWindow. 1 ETH stake, a quarter of it for a missed proof, half of any slash to whoever proves it.
  */
 export const defaultRegistryConfig = {
   minStakeWei: 10n ** 18n,

@@ -153,7 +153,12 @@ export function slashSequencer(clients: L1Clients, registry: Address, sequencer:
   return write(clients, registry, 'slash', [sequencer, amount, beneficiary]);
 }
 
-/** Anyone: a committer's batch is still unproven after its priority window. */
+/** Anyone, step 1: the oldest unproven batch is past its committer's priority window (starts one more window). */
+export function reportMissedProof(clients: L1Clients, registry: Address, batchNum: bigint) {
+  return write(clients, registry, 'reportMissedProof', [batchNum]);
+}
+
+/** Anyone, step 2: a reported batch is still unproven one window after the report; the reporter is paid. */
 export function slashMissedProof(clients: L1Clients, registry: Address, batchNum: bigint) {
   return write(clients, registry, 'slashMissedProof', [batchNum]);
 }

@@ -49,10 +49,10 @@ export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet'
 
 /**
  * The devnet's registry: 6 s slots, the deadline at 3 s, epochs of 2 slots (12 s: a node that joins
- * leads within 24 s), so a stopped node's slots are taken over within seconds; unbonding 2 h outlasts
- * the 1 h proving priority window.
+ * leads within 24 s), so a stopped node's slots are taken over within seconds; unbonding 3 h outlasts
+ * two 1 h proving priority windows (a missed proof is reported after one, slashed after the next).
  */
-export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 2, unbondingDelay: 7200, minStakeWei: 10n ** 18n } as const;
+export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 2, unbondingDelay: 10_800, minStakeWei: 10n ** 18n } as const;
 
 export type DevnetStack = {
   readonly devnet: Devnet;

@@ -47,6 +47,7 @@ import {
   pruneMember,
   requestLeave,
   signBatchHeader,
+  reportMissedProof,
   slashMissedProof,
   slashSequencer,
   slotAt,
@@ -62,7 +63,7 @@ const ETH = 10n ** 18n;
 const SLOT = 20;
 const DEADLINE = 10;
 const EPOCH_SLOTS = 4;
-const UNBONDING = 100;
+const UNBONDING = 150;
 const WINDOW = 50;
 const GOOD_PROOF = { a: [1n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
 const EMPTY_DATA: Hex = '0x01000000000000'; // version 1, zk mode, no fee entries, no transactions
@@ -203,8 +204,8 @@ after(async () => {
 test('deploy: the rollup names its registry, the registry its rollup; bad parameters revert with BadConfig', async () => {
   assert.equal((await getRegistryAddress(deployer, d.rollup))?.toLowerCase(), registry.toLowerCase());
   assert.equal(params.rollup.toLowerCase(), d.rollup.toLowerCase());
-  assert.deepEqual([params.slotDuration, params.leaderDeadline, params.epochSlots, params.unbondingDelay], [20n, 10n, 4n, 100n]);
-  const good = { rollup: d.rollup, slasher: zeroAddress, minStake: ETH, slotDuration: 20n, leaderDeadline: 10n, epochSlots: 4, unbondingDelay: 100n, maxSequencers: 4, reporterShareBps: 5000, missedProofPenalty: ETH / 4n };
+  assert.deepEqual([params.slotDuration, params.leaderDeadline, params.epochSlots, params.unbondingDelay], [20n, 10n, 4n, 150n]);
+  const good = { rollup: d.rollup, slasher: zeroAddress, minStake: ETH, slotDuration: 20n, leaderDeadline: 10n, epochSlots: 4, unbondingDelay: 150n, maxSequencers: 4, reporterShareBps: 5000, missedProofPenalty: ETH / 4n };
   const regAbi = sequencerRegistryAbi as Abi;
   const bad: [Partial<typeof good>, string][] = [
     [{ rollup: zeroAddress }, 'rollup'],
@@ -221,17 +222,17 @@ test('deploy: the rollup names its registry, the registry its rollup; bad parame
   ];
   for (const [patch, what] of bad) await deployReverts(regAbi, sequencerRegistryBytecode, [{ ...good, ...patch }], 'BadConfig', [what]);
 
-  // The Rollup refuses a registry bound to another rollup, and one whose unbonding is not longer than its priority window.
+  // The Rollup refuses a registry bound to another rollup, and one whose unbonding is not longer than two priority windows.
   const other = await deployContract({ clients: deployer, abi: regAbi, bytecode: sequencerRegistryBytecode, name: 'SequencerRegistry', args: [{ ...good, rollup: addr(deployer) }] });
   const rollupCfg = {
     verifier: addr(deployer), poseidon2: d.poseidon2, poseidon3: d.poseidon3, poseidon4: d.poseidon4, sequencer: zeroAddress, governance: addr(deployer),
     treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10n, selfSequenceDelay: 20n, exodusDelay: 400n, proverPriorityWindow: 50n, registry: other.address,
   };
   await deployReverts(rollupAbi as Abi, rollupBytecode, [rollupCfg], 'BadConfig', ['registry']);
-  await assert.rejects(deployRollup(deployer, { verifier: addr(deployer), sequencer: zeroAddress, governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10, selfSequenceDelay: 20, exodusDelay: 400, proverPriorityWindow: 200, registry: { unbondingDelay: 200 } }));
+  await assert.rejects(deployRollup(deployer, { verifier: addr(deployer), sequencer: zeroAddress, governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10, selfSequenceDelay: 20, exodusDelay: 400, proverPriorityWindow: 100, registry: { unbondingDelay: 200 } }));
   const nonce = await deployer.public.getTransactionCount({ address: addr(deployer) });
   const predicted = getContractAddress({ from: addr(deployer), nonce: BigInt(nonce + 1) });
-  await deployContract({ clients: deployer, abi: regAbi, bytecode: sequencerRegistryBytecode, name: 'SequencerRegistry', args: [{ ...good, rollup: predicted, unbondingDelay: 50n }] });
+  await deployContract({ clients: deployer, abi: regAbi, bytecode: sequencerRegistryBytecode, name: 'SequencerRegistry', args: [{ ...good, rollup: predicted, unbondingDelay: 100n }] });
   await deployReverts(rollupAbi as Abi, rollupBytecode, [{ ...rollupCfg, registry: getContractAddress({ from: addr(deployer), nonce: BigInt(nonce) }) }], 'BadConfig', ['unbondingDelay']);
 });
 
@@ -429,9 +430,10 @@ test('slasher: only the configured slasher slashes, within the stake, to a benef
   assert.ok(info.unbondEnd > 0n, 'a slashed member is on its way out (unbonding started)');
 });
 
-test('missed proof: a committer whose batch is unproven after its priority window is slashed once', async () => {
+test('missed proof: the oldest unproven batch, reported after its window, is slashed one more window later; later batches are not blamed', async () => {
   const C = c[2] as L1Clients;
   const reporter = c[5] as L1Clients;
+  const anyone = c[7] as L1Clients;
   // Everything committed so far is proven first (after its window anyone may), so C's next batch is the oldest unproven one.
   await increaseTime(deployer.public, WINDOW + 1);
   for (let k = (await rollupRead<bigint>('lastProven')) + 1n; k <= (await rollupRead<bigint>('lastCommitted')); k++) await proveBatch(reporter, d.rollup, k, GOOD_PROOF);
@@ -442,26 +444,41 @@ test('missed proof: a committer whose batch is unproven after its priority windo
   await commit(C);
   await commit(C);
   const until = await rollupRead<bigint>('priorityUntil', [n]);
-  await reverts(slashMissedProof(reporter, registry, n), 'PriorityWindowOpen', [n, until]);
-  await reverts(slashMissedProof(reporter, registry, 0n), 'BadBatchNum', [0n]);
-  await reverts(slashMissedProof(reporter, registry, n + 3n), 'BadBatchNum', [n + 3n]);
+  await reverts(reportMissedProof(reporter, registry, n), 'PriorityWindowOpen', [n, until]);
+  await reverts(reportMissedProof(reporter, registry, 0n), 'BadBatchNum', [0n]);
+  await reverts(reportMissedProof(reporter, registry, n + 3n), 'BadBatchNum', [n + 3n]);
+  await increaseTime(deployer.public, WINDOW + 1);
+  // Proofs go in order: n + 1 cannot be proven before n, so its committer is not blamed for it.
+  await reverts(reportMissedProof(reporter, registry, n + 1n), 'NotOldestUnproven', [n + 1n, n]);
+  await reverts(slashMissedProof(reporter, registry, n), 'NotReported', [n]);
+  const r = await reportMissedProof(reporter, registry, n);
+  const reportedAt = (await deployer.public.getBlock({ blockNumber: r.blockNumber })).timestamp;
+  await reverts(reportMissedProof(anyone, registry, n), 'AlreadyReported', [n]);
+  // The committer gets one more full window after the report.
+  await reverts(slashMissedProof(anyone, registry, n), 'PriorityWindowOpen', [n, reportedAt + BigInt(WINDOW)]);
   await increaseTime(deployer.public, WINDOW + 1);
   const stake = (await getMemberInfo(deployer, registry, addr(C))).stake;
-  const got = await paidTo(reporter, () => slashMissedProof(reporter, registry, n));
-  assert.equal(got, ETH / 8n, 'half of the quarter-ETH penalty');
+  const before = await deployer.public.getBalance({ address: addr(reporter) });
+  await slashMissedProof(anyone, registry, n);
+  assert.equal((await deployer.public.getBalance({ address: addr(reporter) })) - before, ETH / 8n, 'the reporter gets half of the quarter-ETH penalty');
   assert.equal((await getMemberInfo(deployer, registry, addr(C))).stake, stake - ETH / 4n);
-  await reverts(slashMissedProof(reporter, registry, n), 'AlreadySlashedForBatch', [n]);
-  // Each missed batch is its own fault.
+  assert.equal((await getMemberInfo(deployer, registry, addr(C))).ejected, true);
+  await reverts(slashMissedProof(anyone, registry, n), 'AlreadySlashedForBatch', [n]);
+  // Each missed batch is its own fault, once it is the oldest unproven one.
+  await proveBatch(reporter, d.rollup, n, GOOD_PROOF);
+  await reverts(reportMissedProof(reporter, registry, n), 'AlreadyReported', [n]);
+  await reportMissedProof(reporter, registry, n + 1n);
+  await increaseTime(deployer.public, WINDOW + 1);
   await slashMissedProof(reporter, registry, n + 1n);
   assert.equal((await getMemberInfo(deployer, registry, addr(C))).stake, stake - ETH / 2n);
+  // A batch proven after the report is no missed duty.
+  await proveBatch(reporter, d.rollup, n + 1n, GOOD_PROOF);
   // Once C has unbonded and withdrawn, its remaining misses have nobody to slash.
   const info = await getMemberInfo(deployer, registry, addr(C));
   await increaseTime(deployer.public, Number(info.unbondEnd - (await latestTimestamp(deployer.public))) + 1);
   assert.equal(await paidTo(C, () => withdrawStake(C, registry)), stake - ETH / 2n);
-  await reverts(slashMissedProof(reporter, registry, n + 2n), 'NotCommitter', [n + 2n, addr(C)]);
-  // A proven batch is no missed duty.
-  await proveBatch(reporter, d.rollup, n, GOOD_PROOF);
-  await reverts(slashMissedProof(reporter, registry, n - 1n), 'BatchProven', [n - 1n]);
+  await reverts(reportMissedProof(reporter, registry, n + 2n), 'NotCommitter', [n + 2n, addr(C)]);
+  await reverts(reportMissedProof(reporter, registry, n - 1n), 'BatchProven', [n - 1n]);
 });
 
 test('missed proof needs a priority window: without one, NoProvingDuty', async () => {
@@ -470,7 +487,7 @@ test('missed proof needs a priority window: without one, NoProvingDuty', async (
     forcedInclusionDelay: 10, selfSequenceDelay: 20, exodusDelay: 40, proverPriorityWindow: 0, registry: { unbondingDelay: 60, slotDuration: 12, leaderDeadline: 6 },
   });
   assert.ok(d2.registry !== undefined);
-  await reverts(slashMissedProof(c[5] as L1Clients, d2.registry, 1n), 'NoProvingDuty');
+  await reverts(reportMissedProof(c[5] as L1Clients, d2.registry, 1n), 'NoProvingDuty');
 });
 
 test('gas: the same empty commit without a registry (the baseline the registry adds to)', async () => {

@@ -51,8 +51,8 @@ type NodeProc = { child: ChildProcess; url: Promise<string>; exited: Promise<unk
 
 before(async () => {
   devnet = await startDevnet({ accounts: 9 });
-  // Unbonding must outlast the devnet's 1 h proving priority window (checked by the Rollup).
-  d = await deployDevnetRollup(devnet, 'test', { registry: { slotDuration: SLOT, leaderDeadline: DEADLINE, epochSlots: 2, unbondingDelay: 7200, minStakeWei: 10n ** 18n } });
+  // Unbonding must outlast two of the devnet's 1 h proving priority windows (checked by the Rollup).
+  d = await deployDevnetRollup(devnet, 'test', { registry: { slotDuration: SLOT, leaderDeadline: DEADLINE, epochSlots: 2, unbondingDelay: 10_800, minStakeWei: 10n ** 18n } });
   l1 = await createL1Clients({ url: devnet.url, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
 });
 after(async () => {
