@@ -28,6 +28,13 @@ interface IBatchVerifier {
     ) external view returns (bool);
 }
 
+/// @notice The staked sequencer set (contracts/rollup/SequencerRegistry.sol, docs/PROTOCOL.md §11.3).
+interface ISequencerRegistry {
+    function rollup() external view returns (address);
+    function unbondingDelay() external view returns (uint256);
+    function onCommit(address committer, uint256 batchNum) external;
+}
+
 /// @notice The one view of contracts/optimistic/DisputeGame.sol the rollup reads (modes 1 and 2).
 interface IDisputeGameView {
     function openDisputes(uint256 commitId) external view returns (uint256);
@@ -88,6 +95,9 @@ contract Rollup is ReentrancyGuard {
         uint64 challengeWindow;
         uint64 clockBudget;
         uint96 assertionBond;
+        /// @dev Optional sequencer registry (docs/PROTOCOL.md §11.3): when set, it decides who may
+        /// commitBatch (slot leaders) instead of `sequencer`. address(0): the single `sequencer`.
+        ISequencerRegistry registry;
     }
 
     struct CommitHeader {
@@ -163,6 +173,9 @@ contract Rollup is ReentrancyGuard {
     uint256 public immutable assertionBond;
     /// @dev challengeWindow + 2·clockBudget: the longest a batch can honestly wait for finality (modes 1/2).
     uint256 internal immutable finalityBound;
+
+    /// @notice When not address(0), commitBatch asks it (slots and leaders) instead of checking `sequencer`.
+    ISequencerRegistry public immutable registry;
 
     address public sequencer;
     address public governance;
@@ -277,8 +290,14 @@ contract Rollup is ReentrancyGuard {
     error BondLocked(uint256 commitId);
     error NothingToClaim();
 
+    /// @dev With a registry, the registry reverts with its own reason (e.g. NotAllowedToCommit) and
+    /// records the slot's committer.
     modifier onlySequencer() {
-        if (msg.sender != sequencer) revert NotSequencer();
+        if (address(registry) == address(0)) {
+            if (msg.sender != sequencer) revert NotSequencer();
+        } else {
+            registry.onCommit(msg.sender, lastCommitted + 1);
+        }
         _;
     }
 
@@ -311,6 +330,14 @@ contract Rollup is ReentrancyGuard {
         clockBudget = cfg.mode == MODE_ZK ? 0 : cfg.clockBudget;
         assertionBond = cfg.mode == MODE_ZK ? 0 : cfg.assertionBond;
         finalityBound = cfg.mode == MODE_ZK ? 0 : uint256(cfg.challengeWindow) + 2 * uint256(cfg.clockBudget);
+        // The registry must answer to this rollup, and a committer's stake must still be bonded when its
+        // missed proving duty becomes slashable: the priority window after its last possible commit, then
+        // one more window after the report (SequencerRegistry.reportMissedProof).
+        if (address(cfg.registry) != address(0)) {
+            if (cfg.registry.rollup() != address(this)) revert BadConfig("registry");
+            if (cfg.registry.unbondingDelay() <= 2 * uint256(cfg.proverPriorityWindow)) revert BadConfig("unbondingDelay");
+        }
+        registry = cfg.registry;
         forcedInclusionDelay = cfg.forcedInclusionDelay;
         selfSequenceDelay = cfg.selfSequenceDelay;
         exodusDelay = cfg.exodusDelay;

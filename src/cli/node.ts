@@ -47,6 +47,15 @@ export const nodeConfigSchema = z
         parallelSeal: z.boolean().optional(),
         /** Decimal wei as a string (JSON numbers lose precision above 2^53). */
         proverRewardWei: z.string().regex(/^(0|[1-9][0-9]{0,28})$/, 'decimal wei as a string, below 2^96').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
+        /** Used when the rollup has a sequencer registry (docs/PROTOCOL.md §11.3). */
+        registry: z
+          .object({
+            url: z.string().max(256).url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL').optional(),
+            stakeWei: z.string().regex(/^[1-9][0-9]{0,28}$/, 'decimal wei as a string').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
+            forward: z.object({ timeoutMs: posInt.max(60_000).optional(), retryMs: posInt.max(600_000).optional() }).strict().optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -102,6 +111,15 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
             privateKey: readKey(c.sequencer.key, base),
             ...(c.sequencer.parallelSeal === undefined ? {} : { parallelSeal: c.sequencer.parallelSeal }),
             ...(c.sequencer.proverRewardWei === undefined ? {} : { proverRewardWei: BigInt(c.sequencer.proverRewardWei) }),
+            ...(c.sequencer.registry === undefined
+              ? {}
+              : {
+                  registry: {
+                    ...(c.sequencer.registry.url === undefined ? {} : { url: c.sequencer.registry.url }),
+                    ...(c.sequencer.registry.stakeWei === undefined ? {} : { stakeWei: BigInt(c.sequencer.registry.stakeWei) }),
+                    ...(c.sequencer.registry.forward === undefined ? {} : { forward: stripUndefined(c.sequencer.registry.forward) }),
+                  },
+                }),
             ...(c.sequencer.mempool === undefined ? {} : { mempool: stripUndefined(c.sequencer.mempool) }),
             ...(c.sequencer.batcher === undefined
               ? {}
@@ -164,9 +182,10 @@ export function registerNodeCommands(program: Command): void {
     .option('--l1-port <port>', 'L1 JSON-RPC port (0 = any free)', '8545')
     .option('--rpc-port <port>', 'L2 JSON-RPC port (0 = any free)', '8547')
     .option('--data-dir <dir>', 'node data folder (default: a temporary one)')
+    .option('--sequencers <n>', 'sequencer nodes (N > 1: a staked sequencer registry with rotating slot leaders and forwarding)', '1')
     .option('--demo', 'send demo traffic: deposits, transfers, withdrawals and claims')
     .option('--quiet', 'no role logs, only ready/status lines')
-    .action((o: { circuit: string; l1Port: string; rpcPort: string; dataDir?: string; demo?: boolean; quiet?: boolean }) =>
+    .action((o: { circuit: string; l1Port: string; rpcPort: string; sequencers: string; dataDir?: string; demo?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
         if (!isCircuitSetName(o.circuit)) throw new InvalidInputError(`unknown circuit set "${o.circuit}" (known: ${Object.keys(CIRCUIT_SETS).join(', ')})`);
         const tty = process.stdout.isTTY === true;
@@ -176,11 +195,12 @@ export function registerNodeCommands(program: Command): void {
           circuit: o.circuit,
           l1Port: parseInteger(o.l1Port, '--l1-port'),
           rpcPort: parseInteger(o.rpcPort, '--rpc-port'),
+          sequencers: parseInteger(o.sequencers, '--sequencers'),
           ...(o.dataDir === undefined ? {} : { dataDir: resolve(o.dataDir) }),
           log,
           progress: process.stderr.isTTY === true ? createProgressFactory(process.stderr) : silentProgress,
         });
-        emit({ event: 'ready', l1Url: stack.l1Url, rpcUrl: stack.rpcUrl, chainId: stack.chainId, rollup: stack.rollup, token: stack.token, deployBlock: stack.deployBlock, users: stack.accounts.map((a) => a.address) });
+        emit({ event: 'ready', l1Url: stack.l1Url, rpcUrl: stack.rpcUrl, chainId: stack.chainId, rollup: stack.rollup, token: stack.token, deployBlock: stack.deployBlock, users: stack.accounts.map((a) => a.address), ...(stack.registry === undefined ? {} : { registry: stack.registry, sequencerRpcUrls: stack.nodes.map((n) => n.rpcUrl ?? null) }) });
         let stopping = false;
         const demo = o.demo === true ? runDemoTraffic(stack, { stopped: () => stopping, log: (event, fields) => emit({ t: new Date().toISOString(), event, ...fields }) }) : undefined;
         // Live status: a line whenever something moved, and at least every 30 s.
@@ -188,7 +208,8 @@ export function registerNodeCommands(program: Command): void {
         let lastAt = 0;
         const ticker = setInterval(() => {
           const s = stack.node.status();
-          const view = { batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors };
+          const seq = s.sequencing;
+          const view = { batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors, ...(seq === null ? {} : { slot: seq['slot'], leader: seq['leader'] }) };
           const line = JSON.stringify(view);
           if (line === lastLine && Date.now() - lastAt < 30_000) return;
           lastLine = line;

@@ -1,7 +1,9 @@
 /**
  * Deploys the rollup: the three Poseidon contracts it hashes with, then Rollup itself, against any
  * L1 by URL. The Groth16 verifier is deployed separately (it is generated from the proving key) and
- * passed in by address.
+ * passed in by address. With `registry`, a SequencerRegistry (docs/PROTOCOL.md §11.3) is deployed
+ * just before the Rollup, bound to the Rollup's address predicted from the deployer's next nonce (the
+ * Rollup's constructor checks the binding, so a wrong prediction fails the deploy).
  *
  * Optimistic and multi-proof settlement (docs/PROTOCOL.md §14) also deploy the one-step prover and the
  * dispute game. Wiring without a setter: the Rollup stores the game's address as an immutable, so it
@@ -17,6 +19,7 @@ import { poseidonT3Abi, poseidonT3Bytecode } from './generated/PoseidonT3.ts';
 import { poseidonT4Abi, poseidonT4Bytecode } from './generated/PoseidonT4.ts';
 import { poseidonT5Abi, poseidonT5Bytecode } from './generated/PoseidonT5.ts';
 import { rollupAbi, rollupBytecode } from './generated/Rollup.ts';
+import { sequencerRegistryAbi, sequencerRegistryBytecode } from './generated/SequencerRegistry.ts';
 import { disputeGameAbi, disputeGameBytecode } from './generated/DisputeGame.ts';
 import { oneStepProverAbi, oneStepProverBytecode } from './generated/OneStepProver.ts';
 import { deployPoseidon5 } from './deployOneStepProver.ts';
@@ -87,7 +90,43 @@ export type RollupDeployConfig = {
   readonly proverPriorityWindow?: number;
   /** Optimistic or multi-proof settlement; absent = zk (mode 0, today's behaviour). */
   readonly settlement?: OptimisticDeployConfig;
+  /** Deploy a sequencer registry (staked, rotating sequencers); absent: the single `sequencer` commits. */
+  readonly registry?: RegistryDeployConfig;
 };
+
+/** Sequencer registry parameters (docs/PROTOCOL.md §11.3); every field has a default (defaultRegistryConfig). */
+export type RegistryDeployConfig = {
+  /** May call `slash` (the optimistic dispute game); default: nobody (the zero address). */
+  readonly slasher?: Address;
+  readonly minStakeWei?: bigint;
+  readonly slotDuration?: number;
+  readonly leaderDeadline?: number;
+  readonly epochSlots?: number;
+  /** Must exceed twice the rollup's proverPriorityWindow (checked by the Rollup's constructor). */
+  readonly unbondingDelay?: number;
+  readonly maxSequencers?: number;
+  readonly reporterShareBps?: number;
+  readonly missedProofPenaltyWei?: bigint;
+};
+
+/**
+ * Production defaults. A slot of 60 s is five L1 blocks: room to seal, land and confirm a commit, and
+ * a missed leader costs users 30 s (the deadline) at most. Epochs of 32 slots (32 min) keep the
+ * schedule fixed long enough for nodes to forward by it and short enough that joins and leaves (two
+ * epochs, ≈ 1 h) take effect promptly. Unbonding 8 days outlasts every window in which a fault becomes
+ * provable (a missed proof: two 1 h priority windows; the 7-day exodus bound a stuck batch runs into;
+ * a 7-day optimistic challenge period). The Rollup requires unbondingDelay > 2 × proverPriorityWindow. 1 ETH stake, a quarter of it for a missed proof, half of any slash to whoever proves it.
+ */
+export const defaultRegistryConfig = {
+  minStakeWei: 10n ** 18n,
+  slotDuration: 60,
+  leaderDeadline: 30,
+  epochSlots: 32,
+  unbondingDelay: 8 * 24 * 3600,
+  maxSequencers: 32,
+  reporterShareBps: 5000,
+  missedProofPenaltyWei: 25n * 10n ** 16n,
+} as const;
 
 /** Production defaults of the escape-hatch bounds, in seconds. */
 export const defaultEscapeHatchDelays = { forcedInclusionDelay: 24 * 3600, selfSequenceDelay: 48 * 3600, exodusDelay: 7 * 24 * 3600 } as const;
@@ -106,6 +145,8 @@ export type RollupDeployment = {
   readonly oneStepProver?: Address;
   readonly deployBlock: bigint;
   readonly gasUsed: bigint;
+  /** The sequencer registry, when one was deployed. */
+  readonly registry?: Address;
 };
 
 export async function deployRollup(clients: L1Clients, config: RollupDeployConfig): Promise<RollupDeployment> {
@@ -131,6 +172,37 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
     }
     if (params.assertionBond <= 0n || params.assertionBond >= 1n << 96n) throw new L1Error('L1_DEPLOY_FAILED', `assertionBond must be in 1..2^96-1 wei, got ${params.assertionBond}`);
     if (params.challengeBond <= 0n) throw new L1Error('L1_DEPLOY_FAILED', `challengeBond must be positive, got ${params.challengeBond}`);
+  }
+  let registry: { address: Address; gasUsed: bigint } | undefined;
+  if (config.registry !== undefined) {
+    const wallet = clients.wallet;
+    if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy SequencerRegistry: no deployer key');
+    const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
+    const predicted = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce + 1) });
+    const r = { ...defaultRegistryConfig, ...config.registry };
+    registry = await deployContract({
+      clients,
+      abi: sequencerRegistryAbi as Abi,
+      bytecode: sequencerRegistryBytecode,
+      name: 'SequencerRegistry',
+      args: [
+        {
+          rollup: predicted,
+          slasher: r.slasher ?? '0x0000000000000000000000000000000000000000',
+          minStake: r.minStakeWei,
+          slotDuration: BigInt(r.slotDuration),
+          leaderDeadline: BigInt(r.leaderDeadline),
+          epochSlots: r.epochSlots,
+          unbondingDelay: BigInt(r.unbondingDelay),
+          maxSequencers: r.maxSequencers,
+          reporterShareBps: r.reporterShareBps,
+          missedProofPenalty: r.missedProofPenaltyWei,
+        },
+      ],
+    });
+  }
+  // After the registry, if any: the Rollup is the deployer's next transaction, prover and game follow.
+  if (opt !== undefined) {
     const wallet = clients.wallet;
     if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy Rollup: no deployer key');
     const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
@@ -163,13 +235,14 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
         challengeWindow: BigInt(opt === undefined ? 0 : params.challengeWindow),
         clockBudget: BigInt(opt === undefined ? 0 : params.clockBudget),
         assertionBond: opt === undefined ? 0n : params.assertionBond,
+        registry: registry?.address ?? '0x0000000000000000000000000000000000000000',
       },
     ],
   });
   const receipt = await clients.public.getTransactionReceipt({ hash: rollup.hash });
   if (receipt.contractAddress !== rollup.address) throw new L1Error('L1_DEPLOY_FAILED', 'Rollup deploy receipt mismatch');
-  const base = { rollup: rollup.address, poseidon2: p2.address, poseidon3: p3.address, poseidon4: p4.address, mode, deployBlock: receipt.blockNumber };
-  const gasUsed = p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed;
+  const base = { rollup: rollup.address, poseidon2: p2.address, poseidon3: p3.address, poseidon4: p4.address, mode, deployBlock: receipt.blockNumber, ...(registry === undefined ? {} : { registry: registry.address }) };
+  const gasUsed = p2.gasUsed + p3.gasUsed + p4.gasUsed + rollup.gasUsed + (registry?.gasUsed ?? 0n);
   if (opt === undefined) return { ...base, gasUsed };
 
   const prover = await deployContract({

@@ -8,9 +8,14 @@ import { decodeL1Op, type L1Op } from '../core/tx.ts';
 import type { L1Clients } from './createL1Clients.ts';
 import { L1Error } from './errors.ts';
 import { rollupAbi } from './generated/Rollup.ts';
+import { sequencerRegistryAbi } from './generated/SequencerRegistry.ts';
 import { sendAndWait } from './sendAndWait.ts';
 
-const abi = rollupAbi as Abi;
+/**
+ * The Rollup's ABI plus the registry's errors: commitBatch reverts with the registry's own reason
+ * (e.g. NotAllowedToCommit) when a registry gates commits, and viem decodes reverts by this ABI.
+ */
+const abi = [...rollupAbi, ...sequencerRegistryAbi.filter((x) => x.type === 'error')] as Abi;
 
 export type QueuedOp = { readonly index: number; readonly op: L1Op; readonly bytes: Uint8Array; readonly blockNumber: bigint };
 

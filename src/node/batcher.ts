@@ -12,11 +12,12 @@
  * mined) and continues watching: the batch is either included once or abandoned, never re-sealed
  * into a conflicting commit while an old attempt could still land.
  */
-import { type Address, type Hex, type TransactionReceipt, encodeFunctionData, keccak256 } from 'viem';
+import { type Abi, type Address, type Hex, type TransactionReceipt, encodeFunctionData, keccak256 } from 'viem';
 import { RampartError } from '../core/errors.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
 import { decodeL1Error } from '../l1/decodeL1Error.ts';
 import { rollupAbi } from '../l1/generated/Rollup.ts';
+import { sequencerRegistryAbi } from '../l1/generated/SequencerRegistry.ts';
 import type { CommitHeader } from '../l1/rollupActions.ts';
 import type { BatchRecord, CommitIntent, StateDb } from './state-db.ts';
 
@@ -58,6 +59,9 @@ export type CommitOutcome =
   | { readonly outcome: 'abandoned'; readonly intent: CommitIntent };
 
 export type CommitCall = { readonly header: CommitHeader; readonly l1Ops: Hex; readonly batchData: Hex };
+
+/** commitBatch reverts with the Rollup's errors, or the registry's when one gates commits. */
+const commitErrorsAbi = [...rollupAbi, ...sequencerRegistryAbi].filter((x) => x.type === 'error') as Abi;
 
 const ALREADY_KNOWN = /already known|known transaction|already imported/i;
 const BENIGN_BROADCAST = /already known|nonce too low|known transaction|replacement transaction underpriced|already imported/i;
@@ -107,7 +111,7 @@ export class Batcher {
       fees = { maxFeePerGas: est.maxFeePerGas, maxPriorityFeePerGas: est.maxPriorityFeePerGas };
       nonce = await this.l1.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
     } catch (err) {
-      throw decodeL1Error(err, `Rollup.commitBatch(batch ${batch.batchNum})`);
+      throw decodeL1Error(err, `Rollup.commitBatch(batch ${batch.batchNum})`, commitErrorsAbi);
     }
     if (fees.maxFeePerGas > this.opts.maxFeePerGasCap) {
       throw new BatcherError('BATCHER_FEE_CAP', `L1 asks ${fees.maxFeePerGas} wei/gas, above the cap ${this.opts.maxFeePerGasCap}`);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { ensureCircuit } from '../../scripts/build-circuits.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
-import { deployRollup, type OptimisticDeployConfig } from '../l1/deployRollup.ts';
+import { deployRollup, type OptimisticDeployConfig, type RegistryDeployConfig } from '../l1/deployRollup.ts';
 import { setDesignatedProver } from '../l1/rollupActions.ts';
 import { deployTestToken } from '../l1/deployTestToken.ts';
 import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
@@ -21,7 +21,7 @@ import { CIRCUIT_SETS, type CircuitSetName } from '../prover/circuit-params.ts';
 import type { ProgressFactory } from '../prover/setup-progress.ts';
 import { setupCircuit } from '../prover/setup.ts';
 import { deployVerifier, loadVerifierArtifact } from '../prover/verifier.ts';
-import { startNode, type NodeLog, type NodeOptions, type RampartNode } from './node.ts';
+import { NodeError, startNode, type NodeLog, type NodeOptions, type RampartNode } from './node.ts';
 
 export type DevnetStackOptions = {
   /** Circuit set (src/prover/circuit-params.ts). Default 'devnet' (depth 32); tests use 'test'. */
@@ -42,13 +42,29 @@ export type DevnetStackOptions = {
    * circuit and its setup (no validity proofs) and runs no prover.
    */
   readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'>;
+  /**
+   * Sequencer nodes. 1 (default): one sequencer, no registry. N > 1: the Rollup is deployed with a
+   * sequencer registry (devnetRegistryConfig) and N sequencer nodes join it with 1 ETH each and
+   * forward to each other; the first node also proves and serves `rpcUrl`.
+   */
+  readonly sequencers: number;
 };
 
-export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4 };
+export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4, sequencers: 1 };
+
+/**
+ * The devnet's registry: 6 s slots, the deadline at 3 s, epochs of 2 slots (12 s: a node that joins
+ * leads within 24 s), so a stopped node's slots are taken over within seconds; unbonding 3 h outlasts
+ * two 1 h proving priority windows (a missed proof is reported after one, slashed after the next).
+ */
+export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 2, unbondingDelay: 10_800, minStakeWei: 10n ** 18n } as const;
 
 export type DevnetStack = {
   readonly devnet: Devnet;
   readonly node: RampartNode;
+  /** Every sequencer node (the first is `node`); one unless `sequencers` > 1. */
+  readonly nodes: readonly RampartNode[];
+  readonly registry?: Address;
   readonly rpcUrl: string;
   readonly l1Url: string;
   readonly chainId: number;
@@ -66,6 +82,8 @@ export type DevnetStack = {
 
 export type DevnetDeployment = {
   readonly rollup: Address;
+  /** The sequencer registry, when deployed with one (`registry` option). */
+  readonly registry?: Address;
   readonly deployBlock: bigint;
   readonly token: Address;
   readonly verifier: Address;
@@ -84,7 +102,7 @@ export type DevnetDeployment = {
 export async function deployDevnetRollup(
   devnet: Devnet,
   circuitName: CircuitSetName,
-  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number; readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'> } = {},
+  opts: { readonly log?: NodeLog; readonly progress?: ProgressFactory; readonly proverPriorityWindow?: number; readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'>; readonly registry?: RegistryDeployConfig } = {},
 ): Promise<DevnetDeployment> {
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[circuitName];
@@ -113,6 +131,7 @@ export async function deployDevnetRollup(
     maxL2Txs: params.maxL2Txs,
     ...(opts.proverPriorityWindow === undefined ? {} : { proverPriorityWindow: opts.proverPriorityWindow }),
     ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }),
+    ...(opts.registry === undefined ? {} : { registry: opts.registry }),
   });
   // The prover role shares the sequencer's priority window (docs/PROTOCOL.md §11.2).
   const seqL1 = await createL1Clients({ url: devnet.url, privateKey: sequencer.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
@@ -120,19 +139,23 @@ export async function deployDevnetRollup(
   const token = (await deployTestToken(l1)).address;
   await registerToken(l1, d.rollup, token);
   log('devnet-deployed', { rollup: d.rollup, verifier: verifierAddress, token, deployBlock: d.deployBlock.toString(), mode: d.mode });
-  return { rollup: d.rollup, deployBlock: d.deployBlock, token, verifier: verifierAddress, ...files, roles: { deployer, sequencer, prover }, users };
+  return { rollup: d.rollup, ...(d.registry === undefined ? {} : { registry: d.registry }), deployBlock: d.deployBlock, token, verifier: verifierAddress, ...files, roles: { deployer, sequencer, prover }, users };
 }
 
 export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {
   const opts: DevnetStackOptions = { ...defaultDevnetStackOptions, ...options };
   const log = opts.log ?? (() => {});
   const params = CIRCUIT_SETS[opts.circuit];
-  const devnet = await startDevnet({ accounts: 3 + opts.userAccounts, port: opts.l1Port });
+  if (!Number.isInteger(opts.sequencers) || opts.sequencers < 1 || opts.sequencers > 16) throw new NodeError('DEVNET_CONFIG', 'sequencers must be an integer in 1..16');
+  const extra = opts.sequencers - 1;
+  const devnet = await startDevnet({ accounts: 3 + extra + opts.userAccounts, port: opts.l1Port });
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
   let node: RampartNode | undefined;
+  const others: RampartNode[] = [];
   try {
-    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }) });
+    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }), ...(extra > 0 ? { registry: devnetRegistryConfig } : {}) });
+    const registry = extra > 0 ? { stakeWei: devnetRegistryConfig.minStakeWei } : undefined;
     node = await startNode({
       l1Url: devnet.url,
       chainId: devnet.chainId,
@@ -143,33 +166,59 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       confirmations: opts.node?.confirmations ?? 1,
       pollMs: opts.pollMs,
       rpc: { host: '127.0.0.1', port: opts.rpcPort },
-      sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(opts.node?.sequencer ?? {}) },
+      sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(registry === undefined ? {} : { registry }), ...(opts.node?.sequencer ?? {}) },
       ...(opts.settlement?.mode === 'optimistic' ? {} : { prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 } }),
       ...(opts.node?.challenger === undefined ? {} : { challenger: opts.node.challenger }),
       log,
     });
+    // More sequencers: each designates the devnet's prover (so it proves their batches inside the
+    // window) and runs as its own node on its own data folder, forwarding to the slot's leader.
+    for (const [i, account] of d.users.slice(0, extra).entries()) {
+      const l1 = await createL1Clients({ url: devnet.url, privateKey: account.privateKey, chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
+      await setDesignatedProver(l1, d.rollup, d.roles.prover.address);
+      others.push(
+        await startNode({
+          l1Url: devnet.url,
+          chainId: devnet.chainId,
+          rollup: d.rollup,
+          deployBlock: d.deployBlock,
+          circuit: params,
+          dataDir: join(dataDir, `sequencer-${i + 2}`),
+          confirmations: opts.node?.confirmations ?? 1,
+          pollMs: opts.pollMs,
+          rpc: { host: '127.0.0.1', port: 0 },
+          sequencer: { privateKey: account.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(registry === undefined ? {} : { registry }) },
+          log: (event, fields) => log(event, { node: i + 2, ...fields }),
+        }),
+      );
+    }
     const started = node;
+    const all = [started, ...others];
     return {
       devnet,
       node: started,
+      nodes: all,
+      ...(d.registry === undefined ? {} : { registry: d.registry }),
       rpcUrl: started.rpcUrl ?? '',
       l1Url: devnet.url,
       chainId: devnet.chainId,
       rollup: d.rollup,
       deployBlock: d.deployBlock,
       token: d.token,
-      accounts: d.users,
+      accounts: d.users.slice(extra),
       roles: d.roles,
       wasmPath: d.wasmPath,
       zkeyPath: d.zkeyPath,
       dataDir,
       stop: async () => {
+        for (const n of others) await n.stop();
         await started.stop();
         await devnet.stop();
         if (ownDir) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (err) {
+    for (const n of others) await n.stop();
     await node?.stop();
     await devnet.stop();
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });

@@ -5,6 +5,9 @@
  *   sequencer (with an L1 key): mempool with persistence and back-pressure, batch policy, batcher;
  *   prover    (with an L1 key and circuit files): proves committed batches in worker threads;
  *   rpc       : the JSON-RPC server answering from the state database.
+ * With a sequencer registry on the rollup (docs/PROTOCOL.md §11.3) a sequencer node joins it (or checks
+ * it is registered), seals only when the slot schedule lets it commit, and forwards its pending pool
+ * to the node that may (forwarder.ts).
  * The sequencer and the prover each own a database (`<dataDir>/state`, `<dataDir>/prover`); a
  * follower-only node uses `<dataDir>/state` too. Every role loop survives errors (logged, retried
  * after `pollMs`), and `stop()` lets a running step finish before closing the databases.
@@ -17,13 +20,17 @@ import { SparseMerkleTree, siblingsToFr } from '../core/smt.ts';
 import { eddsaVerifier, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, l2TxMessage, type L2Tx } from '../core/tx.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
+import { getMemberInfo, getRegistryAddress, getRegistryParams, joinRegistry, updateUrl } from '../l1/registryActions.ts';
+import { getProverPriority } from '../l1/rollupActions.ts';
 import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher.ts';
-import { inExodus, lastFinalOnL1 } from './follow.ts';
+import { inExodus, lastCommittedOnL1, lastFinalOnL1 } from './follow.ts';
 import { DisputeService } from './dispute-service.ts';
 import { getSettlement, type Settlement } from '../l1/optimisticActions.ts';
+import { Forwarder, assertForwardUrl, defaultForwarderOptions, type ForwarderOptions } from './forwarder.ts';
+import { SlotWatcher, slotViewJson } from './slot-watcher.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
 import { rpcBatchSource } from './batch-source.ts';
 import { ProverService, type BatchInputSource } from './prover-service.ts';
@@ -62,6 +69,8 @@ export type NodeOptions = {
      * only for tests that need a proposer who does not answer).
      */
     readonly defend?: boolean;
+    /** Only used when the rollup has a sequencer registry (docs/PROTOCOL.md §11.3). */
+    readonly registry?: SequencerRegistryOptions;
   };
   /**
    * Optimistic and multi modes: a challenger (watchtower) with its own key. It derives every batch from
@@ -78,6 +87,14 @@ export type NodeOptions = {
     readonly sourceRpc?: string;
   };
   readonly log?: NodeLog;
+};
+
+export type SequencerRegistryOptions = {
+  /** The URL other sequencers forward to (registered on L1). Default: this node's JSON-RPC URL. */
+  readonly url?: string;
+  /** Join with this stake when not registered yet; absent: the node refuses to start unregistered. */
+  readonly stakeWei?: bigint;
+  readonly forward?: Partial<ForwarderOptions>;
 };
 
 export type NodeStatus = {
@@ -99,6 +116,8 @@ export type NodeStatus = {
   readonly mode: Settlement['mode'];
   /** Optimistic modes: a committed batch this node refuses to apply (its data does not produce its roots). */
   readonly invalidBatch: number | null;
+  /** With a sequencer registry: the current slot, its leader and whether this node may commit (else null). */
+  readonly sequencing: ReturnType<typeof slotViewJson>;
 };
 
 export type RampartNode = {
@@ -116,6 +135,7 @@ export class NodeError extends RampartError {
   override readonly name = 'NodeError';
 }
 
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startNode(opts: NodeOptions): Promise<RampartNode> {
@@ -145,8 +165,34 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), commitValueWei }, log);
   const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
+  // A registry on the rollup decides who commits when (slots and leaders).
+  const registryAddress = opts.sequencer === undefined ? undefined : await getRegistryAddress(reader, opts.rollup);
+  let watcher: SlotWatcher | undefined;
+  if (registryAddress !== undefined) {
+    const me = seqL1.wallet?.account.address;
+    if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
+    watcher = new SlotWatcher({ l1: reader, params: await getRegistryParams(reader, registryAddress), me });
+  }
+  let takeoverLogged: bigint | undefined;
+  const gate = async (): Promise<boolean> => {
+    if (watcher === undefined) return true;
+    // A batch on L1 this node has not applied yet: sealing now would build on a stale parent.
+    if ((await lastCommittedOnL1(reader, opts.rollup)) !== state.batchNum) return false;
+    const v = await watcher.view();
+    // Not in the last second of the window: the commit must land inside it.
+    let ok = v.mayCommit && v.end - v.time >= 1n;
+    // A takeover: runner-ups go in score order, one second apart, so they do not race.
+    const isLeader = v.leader.toLowerCase() === v.me.toLowerCase();
+    if (ok && !isLeader && v.committer === ZERO_ADDRESS && v.rank !== null && v.rank > 1 && v.time < v.openAt + BigInt(v.rank - 1)) ok = false;
+    if (ok && !isLeader && v.committer === ZERO_ADDRESS && takeoverLogged !== v.slot) {
+      takeoverLogged = v.slot;
+      log('slot-takeover', { slot: v.slot.toString(), leader: v.leader, openAt: v.openAt.toString(), time: v.time.toString(), rank: v.rank });
+    }
+    return ok;
+  };
   const sequencer = new Sequencer({
     ...(sealer === undefined ? {} : { seal: sealer.sealBatch }),
+    ...(watcher === undefined ? {} : { gate }),
     l1: seqL1,
     rollup: opts.rollup,
     deployBlock: opts.deployBlock,
@@ -174,7 +220,9 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     proverState = StateDb.open({ path: join(opts.dataDir, 'prover'), treeDepth: config.treeDepth });
     prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
     const local: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
-    const source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
+    let source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
+    const regForInputs = registryAddress ?? (await getRegistryAddress(reader, opts.rollup));
+    if (regForInputs !== undefined) source = committerFallbackSource(source, reader, opts.rollup, regForInputs, log);
     proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, mode: settlement.mode === 'multi' ? 'multi' : 'zk', confirmations: opts.confirmations, log });
   }
 
@@ -201,6 +249,17 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   log('node-started', { roles, batchNum: state.batchNum, pending: mempool.size, lastFinal });
 
   let stopped = false;
+  let rpcClose: (() => Promise<void>) | undefined;
+  const stopAll = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await rpcClose?.();
+    await Promise.all(loops);
+    for (const c of closers) await c();
+    await prover?.close();
+    await proverState?.close();
+    await state.close();
+  };
   const idleWaiters: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const runLoop = (name: string, body: () => Promise<boolean>): void => {
@@ -232,6 +291,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       log('exodus', { lastFinal, note: 'the rollup is in exodus mode; users exit on L1 with `rampart exit`' });
     }
     if (opts.sequencer === undefined || exodus) return false;
+    // Keeps rampart_status's slot view current even while there is nothing to seal.
+    await watcher?.view(opts.pollMs);
     return (await sequencer.step()) !== undefined;
   });
   for (const [i, svc] of disputes.entries()) {
@@ -318,12 +379,58 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     exodus,
     mode: settlement.mode,
     invalidBatch: sequencer.suspect ?? null,
+    sequencing: slotViewJson(watcher?.current),
   });
+
+  let forwarder: Forwarder | undefined;
+  const ensureRegistered = async (registry: Address, rpcUrl: string | undefined): Promise<void> => {
+    const me = seqL1.wallet?.account.address;
+    if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
+    const url = opts.sequencer?.registry?.url ?? rpcUrl;
+    if (url === undefined) throw new NodeError('REGISTRY_URL', 'no URL to register for forwarding: enable rpc or set sequencer.registry.url');
+    assertForwardUrl(url);
+    const info = await getMemberInfo(reader, registry, me);
+    if (!info.registered) {
+      const stake = opts.sequencer?.registry?.stakeWei;
+      if (stake === undefined) throw new NodeError('NOT_REGISTERED', `sequencer ${me} is not in the registry ${registry}: set sequencer.registry.stakeWei to join`);
+      await joinRegistry(seqL1, registry, url, stake);
+      log('registry-joined', { registry, me, url, stakeWei: stake.toString() });
+    } else if (info.url !== url) {
+      await updateUrl(seqL1, registry, url);
+      log('registry-url-updated', { registry, me, url });
+    }
+  };
 
   let rpc: RpcServer | undefined;
   if (opts.rpc !== false) {
     rpc = await createRpcServer({ host: opts.rpc?.host ?? '127.0.0.1', port: opts.rpc?.port ?? 0 }, { backend });
+    rpcClose = rpc.close;
     roles.push('rpc');
+  }
+
+  if (watcher !== undefined && registryAddress !== undefined) {
+    try {
+      await ensureRegistered(registryAddress, rpc?.url);
+    } catch (err) {
+      await stopAll();
+      throw err;
+    }
+    const w = watcher;
+    forwarder = new Forwarder({ ...defaultForwarderOptions, ...(opts.sequencer?.registry?.forward ?? {}) }, {
+      pending: () => state.allPending(),
+      target: async () => {
+        const v = await w.view(opts.pollMs);
+        if (v.mayCommit) return undefined;
+        const to = v.committer !== ZERO_ADDRESS ? v.committer : v.leader;
+        if (to === ZERO_ADDRESS || to.toLowerCase() === v.me.toLowerCase()) return undefined;
+        const url = to === v.leader ? v.leaderUrl : await w.urlOf(to);
+        return url === null ? undefined : { address: to, url };
+      },
+      log,
+    });
+    roles.push('forwarder');
+    const f = forwarder;
+    runLoop('forwarder', async () => (exodus ? false : (await f.step()) > 0));
   }
 
   return {
@@ -333,16 +440,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     status,
     backend,
     settled: () => new Promise<void>((resolve) => idleWaiters.push(resolve)),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await rpc?.close();
-      await Promise.all(loops);
-      for (const c of closers) await c();
-      await prover?.close();
-      await proverState?.close();
-      await state.close();
-    },
+    stop: stopAll,
   };
 }
 
@@ -368,5 +466,30 @@ function batchJson(rec: BatchRecord, lastFinal: number): Json {
     txs: rec.txs.map((t) => t.hash),
     exits: rec.exits.map((e) => ({ slot: e.slot, l1Address: e.l1Address, tokenId: e.tokenId, amount: e.amount })),
     commitTx: rec.commitTx,
+  };
+}
+
+/**
+ * With several sequencers a batch's signed transactions are certain to be held only by its committer's
+ * node (ZK batch data posts no signatures): when `primary` lacks them, ask the committer's registered
+ * URL (`rampart_getBatchInput`, validated by rpcBatchSource; the prover checks the replay against L1's
+ * roots anyway). Falls back to `primary`'s answer when the committer is unreachable.
+ */
+function committerFallbackSource(primary: BatchInputSource, l1: L1Clients, rollup: Address, registry: Address, log: NodeLog): BatchInputSource {
+  return {
+    getBatch: async (n) => {
+      const rec = await primary.getBatch(n);
+      if (rec !== undefined && rec.txs.every((t) => t.signature !== null)) return rec;
+      try {
+        const committer = (await getProverPriority(l1, rollup, BigInt(n))).committer;
+        const url = (await getMemberInfo(l1, registry, committer)).url;
+        if (url === '') return rec;
+        assertForwardUrl(url);
+        return (await rpcBatchSource(url, 10_000).getBatch(n)) ?? rec;
+      } catch (err) {
+        log('batch-input-fallback-failed', { batchNum: n, error: err instanceof Error ? err.message : String(err) });
+        return rec;
+      }
+    },
   };
 }

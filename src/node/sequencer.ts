@@ -15,6 +15,7 @@
  */
 import { type Address, type Hex, bytesToHex } from 'viem';
 import { signedBatchFromResult, zkBatchFromResult, type BatchCommitment } from '../core/batch-commitment.ts';
+import { recordKind } from '../core/batch-data.ts';
 import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
@@ -63,6 +64,12 @@ export type SequencerDeps = {
   readonly onDropped?: (txs: readonly L2Tx[], reason: string) => void;
   /** Transactions an L1 reorg returned to the pool. */
   readonly onReorg?: (removed: readonly BatchRecord[]) => void;
+  /**
+   * Asked before sealing when there is work: may this node commit now? With a sequencer registry the
+   * node answers from the slot schedule (and refuses while L1 holds a batch it has not applied yet,
+   * so it never seals on top of a stale parent). Absent: always.
+   */
+  readonly gate?: () => Promise<boolean>;
 };
 
 export type SealedBatch = {
@@ -126,11 +133,12 @@ export class Sequencer {
     }
     const posted = await newCommittedBatches(state, l1, rollup, deployBlock, this.deps.confirmations ?? 1);
     let applied = 0;
+    const mine: L2Tx[] = [];
     const wasSuspect = this.suspect;
     this.suspect = undefined;
     for (const b of posted) {
       try {
-        this.applyPosted(b);
+        mine.push(...this.applyPosted(b));
       } catch (err) {
         // Optimistic modes: a batch whose data does not produce its posted roots (or posts a rejected
         // transaction) is fraud, not a local fault. It is never applied; the node waits here until a
@@ -143,24 +151,44 @@ export class Sequencer {
       applied++;
     }
     if (applied > 0) {
-      this.dropStale([]);
+      this.dropStale(mine);
       this.log('synced', { applied, batchNum: state.batchNum });
     }
     return applied;
   }
 
-  private applyPosted(b: CommittedBatch): void {
-    const { state, config } = this.deps;
+  /**
+   * Applies a batch committed on L1. Returns the pool's transactions it included: another sequencer's
+   * batch may include transactions this node accepted (forwarded ones); their signed copies go into
+   * the record, so they are indexed by hash here too and the record can feed a prover.
+   */
+  private applyPosted(b: CommittedBatch): L2Tx[] {
+    const { state, config, mempool } = this.deps;
     const intent = state.getIntent();
     const commit = { tx: b.txHash, block: b.blockNumber, blockHash: b.blockHash };
     const d = deriveBatch(state, b, config);
     // Our own commit: keep the signed transactions (the prover needs them) from the intent.
     const own = intent !== undefined && intent.batch.batchNum === b.batchNum && intent.attempts.some((a) => a.hash === b.txHash);
+    const matched: L2Tx[] = [];
+    // ZK batch data posts no nonces: a sender's k-th transaction in the batch used its pre-batch nonce + k.
+    const seen = new Map<number, number>();
     const txs: StoredTx[] = own
       ? [...intent.batch.txs]
-      : d.result.included.map((t) => ({ hash: null, kind: t.kind, from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, nonce: t.nonce, signature: null }));
+      : d.data.txs.map((r) => {
+          const kind = recordKind(r);
+          const k = seen.get(r.from) ?? 0;
+          seen.set(r.from, k + 1);
+          const nonce = (state.getAccount(r.from)?.nonce ?? 0) + k;
+          const local = mempool.pendingFor(r.from).find((p) => p.nonce === nonce && p.kind === kind && p.to === r.to && p.amountF === r.amountF);
+          if (local !== undefined) {
+            matched.push(local);
+            return storeTx(local, this.domainHash);
+          }
+          return { hash: null, kind, from: r.from, to: r.to, amountF: r.amountF, maxFeeF: 'maxFeeF' in r ? r.maxFeeF : 0, nonce, signature: null };
+        });
     const record = batchRecord({ batchNum: b.batchNum, result: d.result, l1Ops: d.l1Ops, l1Start: b.l1Start, feeTable: d.data.feeTable, txs, commit });
     state.applyBatch(b.batchNum, d.result.changes, { record });
+    return matched;
   }
 
   /** Puts transactions back into the mempool (after a reorg, or at start from the pending pool). */
@@ -215,6 +243,7 @@ export class Sequencer {
     await this.pollQueue();
     const { waiting, consumed } = await this.unconsumed();
     if (waiting.length === 0 && !(force ? mempool.size > 0 : mempool.shouldSeal(config.maxL2Txs))) return undefined;
+    if (this.deps.gate !== undefined && !(await this.deps.gate())) return undefined;
     const l1 = waiting.slice(0, config.maxL1Ops);
     if (l1.some((q, i) => BigInt(q.index) !== consumed + BigInt(i))) {
       // Missing queue items (e.g. a reorg replaced them): rescan from the start next time.

@@ -1,6 +1,7 @@
 /**
  * `rampart node --config`: the sequencer's proving reward (`sequencer.proverRewardWei`, decimal wei as a
- * string) reaches the node options exactly, and malformed values are refused with the field's path.
+ * string) and the sequencer registry settings (`sequencer.registry`) reach the node options exactly,
+ * and malformed values are refused with the field's path.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,5 +30,35 @@ test('sequencer.proverRewardWei: a decimal string of wei, exact beyond 2^53; abs
 test('sequencer.proverRewardWei: numbers, fractions, negatives, leading zeros and 2^96 are refused', () => {
   for (const bad of [1000, '1.5', '-1', '01', '0x10', (2n ** 96n).toString()]) {
     assert.throws(() => loadNodeConfig(config(bad), {}, () => {}), (e: unknown) => e instanceof InvalidInputError && /sequencer\.proverRewardWei/.test(e.message), String(bad));
+  }
+});
+
+function registryConfig(registry: unknown): string {
+  const path = join(dir, `r${Math.random().toString(36).slice(2)}.json`);
+  const sequencer = { key: { privateKey: `0x${'11'.repeat(32)}` }, registry };
+  writeFileSync(path, JSON.stringify({ l1: { rpc: 'http://127.0.0.1:8545' }, rollup: { address: `0x${'22'.repeat(20)}`, deployBlock: 1, circuit: 'test' }, dataDir: './data', sequencer }));
+  return path;
+}
+
+test('sequencer.registry: URL, stake and forwarding bounds reach the node options exactly', () => {
+  const o = loadNodeConfig(registryConfig({ url: 'https://seq.example.org/rpc', stakeWei: '1000000000000000000', forward: { timeoutMs: 1500, retryMs: 250 } }), {}, () => {});
+  assert.deepEqual(o.sequencer?.registry, { url: 'https://seq.example.org/rpc', stakeWei: 10n ** 18n, forward: { timeoutMs: 1500, retryMs: 250 } });
+  assert.deepEqual(loadNodeConfig(registryConfig({}), {}, () => {}).sequencer?.registry, {});
+});
+
+test('sequencer.registry: bad URLs, stakes and unknown keys are refused with the field path', () => {
+  const bad: [unknown, RegExp][] = [
+    [{ url: 'ftp://seq.example.org' }, /sequencer\.registry\.url/],
+    [{ url: 'not a url' }, /sequencer\.registry\.url/],
+    [{ url: `http://${'a'.repeat(260)}.org` }, /sequencer\.registry\.url/],
+    [{ stakeWei: '0' }, /sequencer\.registry\.stakeWei/],
+    [{ stakeWei: 1 }, /sequencer\.registry\.stakeWei/],
+    [{ stakeWei: (2n ** 96n).toString() }, /sequencer\.registry\.stakeWei/],
+    [{ forward: { timeoutMs: 0 } }, /sequencer\.registry\.forward\.timeoutMs/],
+    [{ forward: { retries: 3 } }, /sequencer\.registry\.forward/],
+    [{ slot: 1 }, /sequencer\.registry/],
+  ];
+  for (const [registry, where] of bad) {
+    assert.throws(() => loadNodeConfig(registryConfig(registry), {}, () => {}), (e: unknown) => e instanceof InvalidInputError && where.test(e.message), JSON.stringify(registry));
   }
 });
