@@ -226,7 +226,8 @@ test('deploy: the rollup names its registry, the registry its rollup; bad parame
   const other = await deployContract({ clients: deployer, abi: regAbi, bytecode: sequencerRegistryBytecode, name: 'SequencerRegistry', args: [{ ...good, rollup: addr(deployer) }] });
   const rollupCfg = {
     verifier: addr(deployer), poseidon2: d.poseidon2, poseidon3: d.poseidon3, poseidon4: d.poseidon4, sequencer: zeroAddress, governance: addr(deployer),
-    treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10n, selfSequenceDelay: 20n, exodusDelay: 400n, proverPriorityWindow: 50n, registry: other.address,
+    treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10n, selfSequenceDelay: 20n, exodusDelay: 400n, proverPriorityWindow: 50n,
+    mode: 0, disputeGame: zeroAddress, challengeWindow: 0n, clockBudget: 0n, assertionBond: 0n, registry: other.address,
   };
   await deployReverts(rollupAbi as Abi, rollupBytecode, [rollupCfg], 'BadConfig', ['registry']);
   await assert.rejects(deployRollup(deployer, { verifier: addr(deployer), sequencer: zeroAddress, governance: addr(deployer), treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 2, maxFeeTokens: 1, maxL2Txs: 4, forcedInclusionDelay: 10, selfSequenceDelay: 20, exodusDelay: 400, proverPriorityWindow: 100, registry: { unbondingDelay: 200 } }));
