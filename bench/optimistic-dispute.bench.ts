@@ -177,7 +177,7 @@ async function one(transfers: number): Promise<Sample> {
       batchData: bytesToHex(goodBuilt.batchData),
     });
     const goodTrace = traceBatch({ state: pre, l1Ops: [], batchData: goodBuilt.batchData, config });
-    if (goodTrace.invalid !== undefined) throw new Error('the honest batch must be valid');
+    if (goodTrace.invalidAt !== undefined) throw new Error('the honest batch must be valid');
     const goodStates = goodTrace.stateHashes.map((h) => bytesToHex(h));
     const defenderTrace: Trace = { steps: goodTrace.steps, stateAt: (j) => goodStates[j] };
     const grief: Trace = { steps: goodTrace.steps, stateAt: (j) => (j <= forgedAt ? goodStates[j] : bytesToHex(new Uint8Array(32).fill(j % 251))) };
