@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
 import { CIRCUIT_SETS, isCircuitSetName, type CircuitParams } from '../prover/circuit-params.ts';
 import { createProgressFactory, silentProgress } from '../prover/setup-progress.ts';
-import { startDevnetStack } from '../node/devnet-stack.ts';
+import { devnetOptimisticParams, startDevnetStack } from '../node/devnet-stack.ts';
 import { startNode, type NodeLog, type NodeOptions } from '../node/node.ts';
 import { emit, parseInteger, runCommand, untilSignal } from './channelShared.ts';
 import { runDemoTraffic } from './demo-traffic.ts';
@@ -45,6 +45,8 @@ export const nodeConfigSchema = z
         mempool: z.object({ maxPending: posInt.optional(), maxPerAccount: posInt.optional(), maxAgeMs: posInt.optional() }).strict().optional(),
         batcher: z.object({ bumpAfterMs: posInt.optional(), bumpPercent: posInt.optional(), confirmations: posInt.optional(), maxFeePerGasGwei: posInt.optional() }).strict().optional(),
         parallelSeal: z.boolean().optional(),
+        /** Optimistic and multi modes: defend this key's commits in disputes (default true). */
+        defend: z.boolean().optional(),
         /** Decimal wei as a string (JSON numbers lose precision above 2^53). */
         proverRewardWei: z.string().regex(/^(0|[1-9][0-9]{0,28})$/, 'decimal wei as a string, below 2^96').refine((v) => !/^[0-9]+$/.test(v) || BigInt(v) < 2n ** 96n, 'below 2^96 wei').optional(),
         /** Used when the rollup has a sequencer registry (docs/PROTOCOL.md §11.3). */
@@ -60,6 +62,8 @@ export const nodeConfigSchema = z
       .strict()
       .optional(),
     prover: z.object({ key: keySource, wasmPath: z.string().min(1), zkeyPath: z.string().min(1), threads: posInt.max(64).default(1), sourceRpc: z.string().url().optional() }).strict().optional(),
+    /** Optimistic and multi modes: a watchtower that disputes batches that do not derive (docs/PROTOCOL.md §14.4). */
+    challenger: z.object({ key: keySource }).strict().optional(),
   })
   .strict();
 
@@ -110,6 +114,7 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
           sequencer: {
             privateKey: readKey(c.sequencer.key, base),
             ...(c.sequencer.parallelSeal === undefined ? {} : { parallelSeal: c.sequencer.parallelSeal }),
+            ...(c.sequencer.defend === undefined ? {} : { defend: c.sequencer.defend }),
             ...(c.sequencer.proverRewardWei === undefined ? {} : { proverRewardWei: BigInt(c.sequencer.proverRewardWei) }),
             ...(c.sequencer.registry === undefined
               ? {}
@@ -144,6 +149,7 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
             ...(c.prover.sourceRpc === undefined ? {} : { sourceRpc: c.prover.sourceRpc }),
           },
         }),
+    ...(c.challenger === undefined ? {} : { challenger: { privateKey: readKey(c.challenger.key, base) } }),
     log,
   };
 }
@@ -183,11 +189,14 @@ export function registerNodeCommands(program: Command): void {
     .option('--rpc-port <port>', 'L2 JSON-RPC port (0 = any free)', '8547')
     .option('--data-dir <dir>', 'node data folder (default: a temporary one)')
     .option('--sequencers <n>', 'sequencer nodes (N > 1: a staked sequencer registry with rotating slot leaders and forwarding)', '1')
+    .option('--settlement <mode>', 'zk (validity proofs), optimistic (bonded commits, disputes, a watchtower node role) or multi (both)', 'zk')
     .option('--demo', 'send demo traffic: deposits, transfers, withdrawals and claims')
     .option('--quiet', 'no role logs, only ready/status lines')
-    .action((o: { circuit: string; l1Port: string; rpcPort: string; sequencers: string; dataDir?: string; demo?: boolean; quiet?: boolean }) =>
+    .action((o: { circuit: string; l1Port: string; rpcPort: string; sequencers: string; settlement: string; dataDir?: string; demo?: boolean; quiet?: boolean }) =>
       runCommand(async () => {
         if (!isCircuitSetName(o.circuit)) throw new InvalidInputError(`unknown circuit set "${o.circuit}" (known: ${Object.keys(CIRCUIT_SETS).join(', ')})`);
+        if (o.settlement !== 'zk' && o.settlement !== 'optimistic' && o.settlement !== 'multi') throw new InvalidInputError(`--settlement must be zk, optimistic or multi, got ${o.settlement}`);
+        const settlement = o.settlement === 'zk' ? undefined : { ...devnetOptimisticParams, mode: o.settlement as 'optimistic' | 'multi' };
         const tty = process.stdout.isTTY === true;
         const log: NodeLog = o.quiet === true ? () => {} : jsonLog;
         if (!tty || o.quiet !== true) emit({ event: 'devnet-starting', circuit: o.circuit, note: 'first start compiles the circuit and runs its trusted setup (about a minute); later starts reuse .cache/' });
@@ -196,6 +205,7 @@ export function registerNodeCommands(program: Command): void {
           l1Port: parseInteger(o.l1Port, '--l1-port'),
           rpcPort: parseInteger(o.rpcPort, '--rpc-port'),
           sequencers: parseInteger(o.sequencers, '--sequencers'),
+          ...(settlement === undefined ? {} : { settlement, watchtower: true }),
           ...(o.dataDir === undefined ? {} : { dataDir: resolve(o.dataDir) }),
           log,
           progress: process.stderr.isTTY === true ? createProgressFactory(process.stderr) : silentProgress,
@@ -209,7 +219,7 @@ export function registerNodeCommands(program: Command): void {
         const ticker = setInterval(() => {
           const s = stack.node.status();
           const seq = s.sequencing;
-          const view = { batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors, ...(seq === null ? {} : { slot: seq['slot'], leader: seq['leader'] }) };
+          const view = { mode: s.mode, batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors, ...(seq === null ? {} : { slot: seq['slot'], leader: seq['leader'] }) };
           const line = JSON.stringify(view);
           if (line === lastLine && Date.now() - lastAt < 30_000) return;
           lastLine = line;

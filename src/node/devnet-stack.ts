@@ -48,7 +48,15 @@ export type DevnetStackOptions = {
    * forward to each other; the first node also proves and serves `rpcUrl`.
    */
   readonly sequencers: number;
+  /**
+   * Optimistic and multi modes: give the node the challenger (watchtower) role, with the devnet's last
+   * funded account as its key (that account is then not handed to users).
+   */
+  readonly watchtower?: boolean;
 };
+
+/** Devnet settlement parameters: seconds instead of days, small bonds (docs/PROTOCOL.md §14.2). */
+export const devnetOptimisticParams = { challengeWindow: 120, clockBudget: 60, assertionBond: 10n ** 17n, challengeBond: 5n * 10n ** 16n, burnPercent: 50 } as const;
 
 export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet', rpcPort: 0, l1Port: 0, pollMs: 200, userAccounts: 4, sequencers: 1 };
 
@@ -148,7 +156,8 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
   const params = CIRCUIT_SETS[opts.circuit];
   if (!Number.isInteger(opts.sequencers) || opts.sequencers < 1 || opts.sequencers > 16) throw new NodeError('DEVNET_CONFIG', 'sequencers must be an integer in 1..16');
   const extra = opts.sequencers - 1;
-  const devnet = await startDevnet({ accounts: 3 + extra + opts.userAccounts, port: opts.l1Port });
+  const watch = opts.watchtower === true && opts.settlement !== undefined ? 1 : 0;
+  const devnet = await startDevnet({ accounts: 3 + extra + opts.userAccounts + watch, port: opts.l1Port });
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'rampart-devnet-data-'));
   let node: RampartNode | undefined;
@@ -156,6 +165,8 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
   try {
     const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }), ...(extra > 0 ? { registry: devnetRegistryConfig } : {}) });
     const registry = extra > 0 ? { stakeWei: devnetRegistryConfig.minStakeWei } : undefined;
+    const watcher = watch === 1 ? d.users[d.users.length - 1] : undefined;
+    const challenger = opts.node?.challenger ?? (watcher === undefined ? undefined : { privateKey: watcher.privateKey });
     node = await startNode({
       l1Url: devnet.url,
       chainId: devnet.chainId,
@@ -168,7 +179,7 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       rpc: { host: '127.0.0.1', port: opts.rpcPort },
       sequencer: { privateKey: d.roles.sequencer.privateKey, batcher: { bumpAfterMs: 5_000 }, ...(registry === undefined ? {} : { registry }), ...(opts.node?.sequencer ?? {}) },
       ...(opts.settlement?.mode === 'optimistic' ? {} : { prover: { privateKey: d.roles.prover.privateKey, wasmPath: d.wasmPath, zkeyPath: d.zkeyPath, threads: 1 } }),
-      ...(opts.node?.challenger === undefined ? {} : { challenger: opts.node.challenger }),
+      ...(challenger === undefined ? {} : { challenger }),
       log,
     });
     // More sequencers: each designates the devnet's prover (so it proves their batches inside the
@@ -205,7 +216,7 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
       rollup: d.rollup,
       deployBlock: d.deployBlock,
       token: d.token,
-      accounts: d.users.slice(extra),
+      accounts: d.users.slice(extra, d.users.length - watch),
       roles: d.roles,
       wasmPath: d.wasmPath,
       zkeyPath: d.zkeyPath,
