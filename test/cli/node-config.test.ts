@@ -62,3 +62,25 @@ test('sequencer.registry: bad URLs, stakes and unknown keys are refused with the
     assert.throws(() => loadNodeConfig(registryConfig(registry), {}, () => {}), (e: unknown) => e instanceof InvalidInputError && where.test(e.message), JSON.stringify(registry));
   }
 });
+
+function rawConfig(extra: Record<string, unknown>): string {
+  const path = join(dir, `o${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify({ l1: { rpc: 'http://127.0.0.1:8545' }, rollup: { address: `0x${'22'.repeat(20)}`, deployBlock: 1, circuit: 'test' }, dataDir: './data', ...extra }));
+  return path;
+}
+
+test('optimistic roles: challenger key and sequencer.defend reach the node options; bad values are refused with their path', () => {
+  const key = `0x${'33'.repeat(32)}`;
+  const o = loadNodeConfig(rawConfig({ challenger: { key: { privateKey: key } }, sequencer: { key: { privateKey: `0x${'11'.repeat(32)}` }, defend: false } }), {}, () => {});
+  assert.equal(o.challenger?.privateKey, key);
+  assert.equal(o.sequencer?.defend, false);
+  assert.equal(loadNodeConfig(rawConfig({}), {}, () => {}).challenger, undefined);
+  for (const [extra, path] of [
+    [{ challenger: { key: { privateKey: key }, bond: 1 } }, /challenger/],
+    [{ challenger: {} }, /challenger\.key/],
+    [{ sequencer: { key: { privateKey: key }, defend: 'yes' } }, /sequencer\.defend/],
+  ] as const) {
+    assert.throws(() => loadNodeConfig(rawConfig(extra), {}, () => {}), (e: unknown) => e instanceof InvalidInputError && path.test(e.message), JSON.stringify(extra));
+  }
+  assert.throws(() => loadNodeConfig(rawConfig({ challenger: { key: { privateKey: '0x12' } } }), {}, () => {}), InvalidInputError);
+});
