@@ -10,6 +10,9 @@
  * is deployed with the game's CREATE address predicted from the deployer's nonce (Rollup at n, prover
  * at n + 1 with the Rollup's address, game at n + 2 with both); the game's constructor refuses a
  * Rollup that does not name it, and the deployed address is checked against the prediction here.
+ * With both a registry and settlement, the registry (at n − 1) is deployed with the game's predicted
+ * address (n + 2) as its `slasher`: a registered defender that loses a dispute is slashed by the game
+ * (docs/PROTOCOL.md §14.2); the wiring is checked from both sides after the game's deploy.
  */
 import { type Abi, type Address, type Hex, getContractAddress } from 'viem';
 import type { L1Clients } from './createL1Clients.ts';
