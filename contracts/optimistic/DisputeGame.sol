@@ -44,6 +44,29 @@ interface IRollupForGame {
     function assertions(uint256 commitId) external view returns (AssertionView memory);
     function batches(uint256 batchNum) external view returns (BatchView memory);
     function removeBatchesFrom(uint256 batchNum, uint256 commitId) external returns (uint256 slashed);
+    /// @dev The sequencer registry (contracts/rollup/SequencerRegistry.sol), address(0) when none.
+    function registry() external view returns (address);
+}
+
+/// @dev SequencerRegistry.memberInfo's member record (same static layout).
+struct RegistryMember {
+    uint96 stake;
+    uint32 activeFrom;
+    uint32 activeUntil;
+    uint64 unbondEnd;
+    bool ejected;
+    bool exists;
+}
+
+/// @notice What the game reads from and does to contracts/rollup/SequencerRegistry.sol (§11.3): as its
+/// `slasher`, it slashes the registry stake of a defender that lost a game.
+interface IRegistryForGame {
+    function slasher() external view returns (address);
+    function minStake() external view returns (uint256);
+    function reporterShareBps() external view returns (uint256);
+    function unbondingDelay() external view returns (uint256);
+    function memberInfo(address who) external view returns (RegistryMember memory member, string memory url);
+    function slash(address sequencer, uint256 amount, address beneficiary) external;
 }
 
 interface IPoseidon4Hash {
@@ -63,6 +86,10 @@ interface IPoseidon4Hash {
 /// after its commit, whatever the number of challengers.
 /// Bonds: the loser's bond is split, `burnPercent` burned (sent to BURN_ADDRESS, whose key nobody holds:
 /// a colluding pair loses it instead of recycling it), the rest to the winner. Payouts are pull (claim()).
+/// Registry stake: when the Rollup has a sequencer registry whose `slasher` is this game, a defender that
+/// loses (its commit's first removal) and is a registered member with stake left is also slashed
+/// min(stake, registry.minStake()); the registry pays it to this game, which credits the challenger the
+/// registry's `reporterShareBps` of it (claim()) and burns the rest.
 contract DisputeGame is ReentrancyGuard {
     /// @notice Where burned bond shares go: the conventional dead address, no key, no code.
     address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
@@ -110,6 +137,14 @@ contract DisputeGame is ReentrancyGuard {
     uint256 public immutable clockBudget;
     /// @notice Root of the empty exit tree (exitTreeDepth): every batch's step 0 starts from it.
     uint256 public immutable emptyExitRoot;
+    /// @notice The Rollup's sequencer registry when this game is its slasher; address(0): no stake slashing.
+    IRegistryForGame public immutable registry;
+    /// @notice Registry stake taken from a registered defender that loses (capped at its stake): the
+    /// registry's minStake, the price of a seat (stake above it buys nothing: the leader rule is unweighted).
+    uint256 public immutable fraudPenalty;
+    /// @notice Basis points of a slashed stake credited to the winning challenger (the registry's
+    /// reporterShareBps, as for its own slashes); the rest is burned.
+    uint256 public immutable stakeShareBps;
 
     /// @dev Read through getGame (a public getter of 14 fields would not compile: stack too deep).
     mapping(uint256 => Game) internal games;
@@ -136,6 +171,7 @@ contract DisputeGame is ReentrancyGuard {
     event GameTimedOut(uint256 indexed gameId, Turn loser);
     event GameVoided(uint256 indexed gameId, address indexed challenger, uint256 refund);
     event Claimed(address indexed to, uint256 amount);
+    event DefenderStakeSlashed(uint256 indexed gameId, address indexed defender, uint256 amount, address indexed challenger, uint256 toChallenger, uint256 burned);
 
     error BadConfig(string what);
     error WrongBond(uint256 expected, uint256 value);
@@ -178,11 +214,23 @@ contract DisputeGame is ReentrancyGuard {
         uint256 z = 0;
         for (uint256 k = 0; k < rollup_.exitTreeDepth() / 2; k++) z = p4.hash([z, z, z, z]);
         emptyExitRoot = z;
+        // Stake slashing only where the registry names this game its slasher (deployRollup wires it);
+        // any other registry is left alone, so a slash can never revert NotSlasher.
+        IRegistryForGame reg = IRegistryForGame(rollup_.registry());
+        if (address(reg) != address(0) && reg.slasher() == address(this)) {
+            // A defender's stake must still be bonded when its game ends: a commit made at the last moment
+            // of its membership is disputable for challengeWindow and its game lasts ≤ 2·clockBudget.
+            if (reg.unbondingDelay() <= challengeWindow + 2 * clockBudget) revert BadConfig("unbondingDelay");
+            registry = reg;
+            fraudPenalty = reg.minStake();
+            stakeShareBps = reg.reporterShareBps();
+        }
     }
 
-    /// @notice Only the rollup sends ETH here (a slashed assertion bond in removeBatchesFrom).
+    /// @notice Only the rollup (a slashed assertion bond in removeBatchesFrom) and the registry (a slashed
+    /// defender's stake) send ETH here.
     receive() external payable {
-        if (msg.sender != address(rollup)) revert NotRollup();
+        if (msg.sender != address(rollup) && msg.sender != address(registry)) revert NotRollup();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -379,8 +427,22 @@ contract DisputeGame is ReentrancyGuard {
         });
     }
 
+    /// @dev Registry stake a lost game takes from `defender`: min(stake, fraudPenalty), or 0 when there is
+    /// no registry wired to this game or the defender is not a member with stake (never registered, left
+    /// and withdrew, or already slashed to zero). Decided from views so that the slash call that follows
+    /// meets every check of SequencerRegistry.slash (slasher, beneficiary ≠ 0, 0 < amount ≤ stake,
+    /// registered) and cannot revert: resolution always completes.
+    function _stakeToSlash(address defender) internal view returns (uint256) {
+        if (address(registry) == address(0)) return 0;
+        (RegistryMember memory m,) = registry.memberInfo(defender);
+        if (!m.exists || m.stake == 0) return 0;
+        return m.stake < fraudPenalty ? m.stake : fraudPenalty;
+    }
+
     /// @dev Effects first (status, open count, ledger), then the rollup call that removes the batches and
-    /// sends the slashed bond here, then the burn transfer; callers are nonReentrant.
+    /// sends the slashed bond here, then the registry slash of a registered defender's stake (paid here,
+    /// credited to the challenger's claimable before the call), then one burn transfer; callers are
+    /// nonReentrant.
     function _resolve(uint256 gameId, Game storage g, bool defenderWins) internal {
         openDisputes[g.commitId] -= 1;
         uint256 stake;
@@ -398,8 +460,19 @@ contract DisputeGame is ReentrancyGuard {
         uint256 burned = (stake * burnPercent) / 100;
         // The winning challenger also gets its own bond back.
         uint256 payout = stake - burned + (defenderWins ? 0 : challengeBond);
-        claimable[winner] += payout;
+        // The registry stake goes with the commit's bond: only on its first removal (stake != 0; a second
+        // win against a proven multi-mode batch takes neither).
+        uint256 slashed = defenderWins || stake == 0 ? 0 : _stakeToSlash(g.defender);
+        uint256 share = (slashed * stakeShareBps) / 10_000;
+        claimable[winner] += payout + share;
         emit GameResolved(gameId, g.status, winner, payout, burned);
+        if (slashed != 0) {
+            emit DefenderStakeSlashed(gameId, g.defender, slashed, winner, share, slashed - share);
+            // Beneficiary = this game, not the challenger: the registry pushes ETH to its beneficiary and
+            // reverts if refused, so a challenger contract could otherwise block its own resolution.
+            registry.slash(g.defender, slashed, address(this));
+            burned += slashed - share;
+        }
         if (burned != 0) {
             (bool ok,) = BURN_ADDRESS.call{value: burned}("");
             if (!ok) revert TransferFailed();

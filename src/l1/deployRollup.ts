@@ -10,6 +10,9 @@
  * is deployed with the game's CREATE address predicted from the deployer's nonce (Rollup at n, prover
  * at n + 1 with the Rollup's address, game at n + 2 with both); the game's constructor refuses a
  * Rollup that does not name it, and the deployed address is checked against the prediction here.
+ * With both a registry and settlement, the registry (at n − 1) is deployed with the game's predicted
+ * address (n + 2) as its `slasher`: a registered defender that loses a dispute is slashed by the game
+ * (docs/PROTOCOL.md §14.2); the wiring is checked from both sides after the game's deploy.
  */
 import { type Abi, type Address, type Hex, getContractAddress } from 'viem';
 import type { L1Clients } from './createL1Clients.ts';
@@ -96,13 +99,20 @@ export type RollupDeployConfig = {
 
 /** Sequencer registry parameters (docs/PROTOCOL.md §11.3); every field has a default (defaultRegistryConfig). */
 export type RegistryDeployConfig = {
-  /** May call `slash` (the optimistic dispute game); default: nobody (the zero address). */
+  /**
+   * May call `slash`. With `settlement`: always the dispute game (its predicted address; setting anything
+   * else is refused). Without: default nobody (the zero address).
+   */
   readonly slasher?: Address;
   readonly minStakeWei?: bigint;
   readonly slotDuration?: number;
   readonly leaderDeadline?: number;
   readonly epochSlots?: number;
-  /** Must exceed twice the rollup's proverPriorityWindow (checked by the Rollup's constructor). */
+  /**
+   * Must exceed twice the rollup's proverPriorityWindow (checked by the Rollup's constructor) and, with
+   * `settlement`, challengeWindow + 2 × clockBudget (checked by the game); unset with settlement: the
+   * larger of the default and that bound plus a day (15 days with the production defaults).
+   */
   readonly unbondingDelay?: number;
   readonly maxSequencers?: number;
   readonly reporterShareBps?: number;
@@ -174,12 +184,29 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
     if (params.challengeBond <= 0n) throw new L1Error('L1_DEPLOY_FAILED', `challengeBond must be positive, got ${params.challengeBond}`);
   }
   let registry: { address: Address; gasUsed: bigint } | undefined;
+  // With settlement, the registry's slasher is the dispute game (docs/PROTOCOL.md §11.3, §14.2): nonces
+  // registry n, Rollup n + 1, prover n + 2, game n + 3.
+  let registrySlasher: Address | undefined;
   if (config.registry !== undefined) {
     const wallet = clients.wallet;
     if (wallet === undefined) throw new L1Error('L1_DEPLOY_FAILED', 'cannot deploy SequencerRegistry: no deployer key');
     const nonce = await clients.public.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
     const predicted = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce + 1) });
-    const r = { ...defaultRegistryConfig, ...config.registry };
+    const r = { ...defaultRegistryConfig, ...withoutUndefined(config.registry) };
+    if (opt !== undefined) {
+      const gameAt = getContractAddress({ from: wallet.account.address, nonce: BigInt(nonce + 3) });
+      if (config.registry.slasher !== undefined && config.registry.slasher.toLowerCase() !== gameAt.toLowerCase()) {
+        throw new L1Error('L1_DEPLOY_FAILED', `with settlement the registry's slasher is the dispute game (${gameAt}); do not set registry.slasher (got ${config.registry.slasher})`);
+      }
+      registrySlasher = gameAt;
+      // The game refuses this too (BadConfig("unbondingDelay")): a stake must outlast the longest game
+      // over the member's last commit. Unset: the default, lengthened to that bound plus a day.
+      const bound = params.challengeWindow + 2 * params.clockBudget;
+      if (config.registry.unbondingDelay === undefined) r.unbondingDelay = Math.max(defaultRegistryConfig.unbondingDelay, bound + 24 * 3600);
+      if (r.unbondingDelay <= bound) {
+        throw new L1Error('L1_DEPLOY_FAILED', `registry unbondingDelay must exceed challengeWindow + 2 × clockBudget = ${bound} s with settlement, got ${r.unbondingDelay}`);
+      }
+    }
     registry = await deployContract({
       clients,
       abi: sequencerRegistryAbi as Abi,
@@ -188,7 +215,7 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
       args: [
         {
           rollup: predicted,
-          slasher: r.slasher ?? '0x0000000000000000000000000000000000000000',
+          slasher: registrySlasher ?? r.slasher ?? '0x0000000000000000000000000000000000000000',
           minStake: r.minStakeWei,
           slotDuration: BigInt(r.slotDuration),
           leaderDeadline: BigInt(r.leaderDeadline),
@@ -264,6 +291,13 @@ export async function deployRollup(clients: L1Clients, config: RollupDeployConfi
     throw new L1Error('L1_DEPLOY_FAILED', `DisputeGame landed at ${game.address}, the Rollup expects ${predictedGame}; redeploy with an idle deployer key`, {
       details: { rollup: rollup.address, predictedGame, game: game.address },
     });
+  }
+  if (registry !== undefined) {
+    const slasher = (await clients.public.readContract({ address: registry.address, abi: sequencerRegistryAbi as Abi, functionName: 'slasher' })) as Address;
+    const wired = (await clients.public.readContract({ address: game.address, abi: disputeGameAbi as Abi, functionName: 'registry' })) as Address;
+    if (slasher.toLowerCase() !== game.address.toLowerCase() || wired.toLowerCase() !== registry.address.toLowerCase()) {
+      throw new L1Error('L1_DEPLOY_FAILED', `SequencerRegistry's slasher is ${slasher} and the game's registry ${wired}; expected the game ${game.address} and the registry ${registry.address}`);
+    }
   }
   return { ...base, disputeGame: game.address, oneStepProver: prover.address, gasUsed: gasUsed + (p5?.gasUsed ?? 0n) + prover.gasUsed + game.gasUsed };
 }

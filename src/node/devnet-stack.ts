@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { ensureCircuit } from '../../scripts/build-circuits.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
-import { deployRollup, type OptimisticDeployConfig, type RegistryDeployConfig } from '../l1/deployRollup.ts';
+import { defaultOptimisticParams, deployRollup, type OptimisticDeployConfig, type RegistryDeployConfig } from '../l1/deployRollup.ts';
 import { setDesignatedProver } from '../l1/rollupActions.ts';
 import { deployTestToken } from '../l1/deployTestToken.ts';
 import { startDevnet, type Devnet, type DevnetAccount } from '../l1/devnet.ts';
@@ -44,7 +44,8 @@ export type DevnetStackOptions = {
   readonly settlement?: Omit<OptimisticDeployConfig, 'oneStepProver'>;
   /**
    * Sequencer nodes. 1 (default): one sequencer, no registry. N > 1: the Rollup is deployed with a
-   * sequencer registry (devnetRegistryConfig) and N sequencer nodes join it with 1 ETH each and
+   * sequencer registry (devnetRegistryConfig; with `settlement` its slasher is the dispute game and
+   * the unbonding outlasts a game, `devnetRegistry`) and N sequencer nodes join it with 1 ETH each and
    * forward to each other; the first node also proves and serves `rpcUrl`.
    */
   readonly sequencers: number;
@@ -66,6 +67,17 @@ export const defaultDevnetStackOptions: DevnetStackOptions = { circuit: 'devnet'
  * two 1 h proving priority windows (a missed proof is reported after one, slashed after the next).
  */
 export const devnetRegistryConfig = { slotDuration: 6, leaderDeadline: 3, epochSlots: 2, unbondingDelay: 10_800, minStakeWei: 10n ** 18n } as const;
+
+/**
+ * With settlement the registry is the dispute game's to slash (docs/PROTOCOL.md §14.2): a stake must
+ * outlast the longest game over its member's last commit, so the unbonding is stretched past
+ * challengeWindow + 2 × clockBudget (plus an hour) when that is longer than the devnet's 3 h.
+ */
+export function devnetRegistry(settlement: Omit<OptimisticDeployConfig, 'oneStepProver'> | undefined): RegistryDeployConfig {
+  if (settlement === undefined) return devnetRegistryConfig;
+  const bound = (settlement.challengeWindow ?? defaultOptimisticParams.challengeWindow) + 2 * (settlement.clockBudget ?? defaultOptimisticParams.clockBudget);
+  return { ...devnetRegistryConfig, unbondingDelay: Math.max(devnetRegistryConfig.unbondingDelay, bound + 3600) };
+}
 
 export type DevnetStack = {
   readonly devnet: Devnet;
@@ -163,7 +175,7 @@ export async function startDevnetStack(options: Partial<DevnetStackOptions> = {}
   let node: RampartNode | undefined;
   const others: RampartNode[] = [];
   try {
-    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }), ...(extra > 0 ? { registry: devnetRegistryConfig } : {}) });
+    const d = await deployDevnetRollup(devnet, opts.circuit, { log, ...(opts.progress === undefined ? {} : { progress: opts.progress }), ...(opts.settlement === undefined ? {} : { settlement: opts.settlement }), ...(extra > 0 ? { registry: devnetRegistry(opts.settlement) } : {}) });
     const registry = extra > 0 ? { stakeWei: devnetRegistryConfig.minStakeWei } : undefined;
     const watcher = watch === 1 ? d.users[d.users.length - 1] : undefined;
     const challenger = opts.node?.challenger ?? (watcher === undefined ? undefined : { privateKey: watcher.privateKey });
