@@ -64,6 +64,9 @@ export type ProverStep =
   | { readonly kind: 'skipped'; readonly batchNum: number };
 
 export class ProverService {
+  /** The batch whose missing signatures were last reported (logged once per batch). */
+  private missingLogged: number | undefined;
+
   constructor(private readonly deps: ProverServiceDeps) {}
 
   private log(event: string, fields: Record<string, unknown>): void {
@@ -101,7 +104,13 @@ export class ProverService {
     const l2Txs: L2Tx[] = [];
     for (const t of input.txs) {
       const tx = loadTx(t);
-      if (tx === undefined) throw new ProverServiceError('PROVER_NO_SIGNATURES', `batch ${batchNum}: the source has no signatures for its transactions`);
+      if (tx === undefined) {
+        // ZK data posts no signatures: until a node that holds them (the committer's, typically) serves
+        // the batch, there is nothing to prove yet. Not an error: retried next round.
+        if (this.missingLogged !== batchNum) this.log('prover-waiting-signatures', { batchNum });
+        this.missingLogged = batchNum;
+        return { kind: 'waiting-input', batchNum };
+      }
       l2Txs.push(tx);
     }
     const l1Ops = decodeL1OpsBytes(posted.l1OpsBytes);

@@ -9,10 +9,14 @@
  * Shown: the challenger wins in ≤ ⌈log2 n⌉ rounds plus the one step; the batch is removed; the
  * proposer's bond is split exactly (half burned, the rest and the challenger's bond to the challenger,
  * who collects it); the loot's exit never pays, before or after the removal or once an honest batch
- * takes the number; the honest sequencer comes back, the honest transactions are included again and
+ * takes the number; the watchtower survives a restart in the middle of the game (a new process with
+ * the same key and database finishes it); the honest sequencer comes back, the honest transactions are included again and
  * become final, and nobody lost anything.
  */
 import { after, before, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
@@ -46,6 +50,8 @@ let bob: L1Clients;
 let seq: L1Clients;
 let watchtower: RampartNode | undefined;
 let honest: RampartNode | undefined;
+const watchtowerDir = mkdtempSync(join(tmpdir(), 'rampart-watchtower-'));
+const watchtowerOptions = () => ({ l1Url: stack.l1Url, chainId: stack.chainId, rollup: stack.rollup, deployBlock: stack.deployBlock, circuit: CIRCUIT, privateKey: stack.accounts[2]?.privateKey ?? '0x', dataDir: watchtowerDir });
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
 async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
@@ -58,13 +64,14 @@ before(async () => {
   stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
   const mk = (key: Hex) => createL1Clients({ url: stack.l1Url, privateKey: key, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
   [alice, bob, seq] = await Promise.all([mk(stack.accounts[0]?.privateKey ?? '0x'), mk(stack.accounts[1]?.privateKey ?? '0x'), mk(stack.roles.sequencer.privateKey)]);
-  watchtower = await startWatchtower({ l1Url: stack.l1Url, chainId: stack.chainId, rollup: stack.rollup, deployBlock: stack.deployBlock, circuit: CIRCUIT, privateKey: stack.accounts[2]?.privateKey ?? '0x' });
+  watchtower = await startWatchtower(watchtowerOptions());
 });
 
 after(async () => {
   await honest?.stop();
   await watchtower?.stop();
   await stack?.stop();
+  rmSync(watchtowerDir, { recursive: true, force: true });
 });
 
 test('a proposer asserting a root that steals: disputed, bisected, disproven on chain, slashed; nobody loses anything', async () => {
@@ -108,6 +115,12 @@ test('a proposer asserting a root that steals: disputed, bisected, disproven on 
   assert.equal(opened.commitId, fraud.commitId);
   assert.equal(opened.defender.toLowerCase(), addr(seq).toLowerCase());
   const burnBefore = await alice.public.getBalance({ address: BURN });
+  // Restart-safe in the middle of a game: after the first round the watchtower process stops and a new
+  // one (same key, same database, nothing else) picks the game up from L1 and plays it to the end.
+  await playScripted({ l1: seq, game, gameId: opened.gameId, role: 'defender', trace: fraud.lie, stopAfter: 1 });
+  await waitFor('the watchtower answered round 1', async () => ((await getDisputeEvents(alice, game, stack.deployBlock)).some((e) => e.kind === 'Responded') ? true : undefined));
+  await watchtower?.stop();
+  watchtower = await startWatchtower(watchtowerOptions());
   const played = await playScripted({ l1: seq, game, gameId: opened.gameId, role: 'defender', trace: fraud.lie });
   assert.equal(played.final.status, 'challengerWon');
 
