@@ -279,6 +279,7 @@ contract Rollup is ReentrancyGuard {
     error ProverPriority(uint256 batchNum, uint256 until);
     error RewardTooLarge(uint256 value);
     error NothingToReclaim(uint256 batchNum);
+    error StaleParent(uint256 parentBatch, uint256 lastCommitted);
     error WrongMode();
     error BondRequired(uint256 bond, uint256 value);
     error ChallengeWindowOpen(uint256 batchNum, uint256 until);
@@ -460,6 +461,20 @@ contract Rollup is ReentrancyGuard {
     /// Mode 0: ETH sent along is the batch's proving reward, paid to whoever proves it (§11.2).
     /// Mode 1: msg.value must be exactly `assertionBond`. Mode 2: the bond plus the proving reward (§14.1).
     function commitBatch(CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData) external payable onlySequencer notExodus {
+        _commit(h, l1Ops, batchData, false);
+    }
+
+    /// @notice `commitBatch` that lands only on top of batch `parentBatch` with state root `parentRoot`
+    /// (the chain the sequencer sealed on). A sequencer whose view of L1 is stale — a new slot leader
+    /// that has not seen the previous committer's last block, a batch removed by a dispute meanwhile —
+    /// reverts with StaleParent instead of posting a batch whose roots start from the wrong state.
+    function commitBatchOn(uint256 parentBatch, uint256 parentRoot, CommitHeader calldata h, bytes calldata l1Ops, bytes calldata batchData)
+        external
+        payable
+        onlySequencer
+        notExodus
+    {
+        if (parentBatch != lastCommitted || parentRoot != batches[parentBatch].stateRoot) revert StaleParent(parentBatch, lastCommitted);
         _commit(h, l1Ops, batchData, false);
     }
 

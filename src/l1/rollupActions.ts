@@ -112,11 +112,14 @@ export async function getCommittedBatches(clients: L1Clients, rollup: Address, f
       // A contract (not an EOA) may have called commitBatch; tracing its inner call is not supported yet.
       throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: transaction ${l.transactionHash} is not a direct commitBatch call`, { cause });
     }
-    // A self-sequenced batch (selfSequenceBatch) posts the same first three arguments, plus its proof.
-    if (decoded.functionName !== 'commitBatch' && decoded.functionName !== 'selfSequenceBatch') {
-      throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: unexpected call ${decoded.functionName}`);
+    // A self-sequenced batch (selfSequenceBatch) posts the same first three arguments, plus its proof;
+    // commitBatchOn posts them after the parent it names.
+    const name = decoded.functionName;
+    if (name !== 'commitBatch' && name !== 'selfSequenceBatch' && name !== 'commitBatchOn') {
+      throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: unexpected call ${name}`);
     }
-    const [header, l1Ops, batchData] = decoded.args as unknown as [{ newRoot: bigint; exitRoot: bigint; newNextIndex: number }, Hex, Hex];
+    const args = (name === 'commitBatchOn' ? decoded.args?.slice(2) : decoded.args) ?? [];
+    const [header, l1Ops, batchData] = args as unknown as [{ newRoot: bigint; exitRoot: bigint; newNextIndex: number }, Hex, Hex];
     if (header.newRoot !== l.args.newRoot || header.exitRoot !== l.args.exitRoot) {
       throw new L1Error('L1_RPC_FAILED', `batch ${l.args.batchNum}: event and calldata disagree`);
     }

@@ -58,7 +58,13 @@ export type CommitOutcome =
   /** The nonce was used by a transaction that is not one of ours: nothing of this batch can land. */
   | { readonly outcome: 'abandoned'; readonly intent: CommitIntent };
 
-export type CommitCall = { readonly header: CommitHeader; readonly l1Ops: Hex; readonly batchData: Hex };
+export type CommitCall = {
+  readonly header: CommitHeader;
+  readonly l1Ops: Hex;
+  readonly batchData: Hex;
+  /** The batch (number and state root) the batch was sealed on: posted with `commitBatchOn`, so a stale view of L1 reverts (StaleParent) instead of landing. */
+  readonly parent?: { readonly batchNum: number; readonly root: bigint };
+};
 
 /** commitBatch reverts with the Rollup's errors, or the registry's when one gates commits. */
 const commitErrorsAbi = [...rollupAbi, ...sequencerRegistryAbi].filter((x) => x.type === 'error') as Abi;
@@ -99,7 +105,10 @@ export class Batcher {
   /** Signs, records and broadcasts the commit of `batch`, then watches it to an outcome. */
   async commit(batch: BatchRecord, call: CommitCall): Promise<CommitOutcome> {
     const wallet = this.account;
-    const data = encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatch', args: [call.header as never, call.l1Ops, call.batchData] });
+    const data =
+      call.parent === undefined
+        ? encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatch', args: [call.header as never, call.l1Ops, call.batchData] })
+        : encodeFunctionData({ abi: rollupAbi, functionName: 'commitBatchOn', args: [BigInt(call.parent.batchNum), call.parent.root, call.header as never, call.l1Ops, call.batchData] });
     const value = this.opts.commitValueWei ?? 0n;
     let gas: bigint;
     let fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };

@@ -267,6 +267,8 @@ export class Sequencer {
       header: { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length },
       l1Ops: bytesToHex(encodeL1Ops(l1Ops)) as Hex,
       batchData: bytesToHex(batchData) as Hex,
+      // Sealed on the local state: L1 must still be exactly there when the commit lands.
+      parent: { batchNum: state.batchNum, root: result.oldRoot },
     });
     if (outcome.outcome !== 'included') {
       state.clearIntent();

@@ -171,7 +171,7 @@ test('commitBatch: the contract computes exactly the core’s public input hash'
   process.stderr.write(`commitBatch gas (4 L1 ops, 1 transfer): ${receipt.gasUsed}\n`);
 });
 
-test('commitBatch rejects an unauthorised caller, wrong L1 ops, malformed data and out-of-field roots', async () => {
+test('commitBatch rejects an unauthorised caller, wrong L1 ops, malformed data and out-of-field roots; commitBatchOn a stale parent', async () => {
   await write(alice, 'forceExit', [1]);
   const op: L1Op = { kind: 'forceExit', l1Address: BigInt(alice.wallet?.account.address ?? 0), fromIdx: 1 };
   const state = new MemoryState();
@@ -192,7 +192,14 @@ test('commitBatch rejects an unauthorised caller, wrong L1 ops, malformed data a
   await reverts(write(seq, 'commitBatch', [b.header, b.l1Ops, bytesToHex(tooMany)]), 'TooManyTxs');
   await reverts(write(seq, 'commitBatch', [{ ...b.header, newRoot: FR_MODULUS }, b.l1Ops, b.batchData]), 'NotInField');
   await reverts(write(seq, 'commitBatch', [{ ...b.header, exitRoot: FR_MODULUS }, b.l1Ops, b.batchData]), 'NotInField');
-  await write(seq, 'commitBatch', [b.header, b.l1Ops, b.batchData]);
+  // commitBatchOn lands only on the parent it was sealed on (a stale view of L1 reverts); batch 2 is
+  // posted that way, so the fresh-node test below also derives it from commitBatchOn calldata.
+  const parentRoot = (await read<readonly unknown[]>('batches', [1n]))[1] as bigint;
+  await reverts(write(seq, 'commitBatchOn', [0n, parentRoot, b.header, b.l1Ops, b.batchData]), 'StaleParent');
+  await reverts(write(seq, 'commitBatchOn', [2n, parentRoot, b.header, b.l1Ops, b.batchData]), 'StaleParent');
+  await reverts(write(seq, 'commitBatchOn', [1n, parentRoot ^ 1n, b.header, b.l1Ops, b.batchData]), 'StaleParent');
+  await reverts(write(alice, 'commitBatchOn', [1n, parentRoot, b.header, b.l1Ops, b.batchData]), 'NotSequencer');
+  await write(seq, 'commitBatchOn', [1n, parentRoot, b.header, b.l1Ops, b.batchData]);
   assert.equal((await read<readonly unknown[]>('batches', [2n]))[0], b.inputHash);
   // Nothing left in the queue to consume.
   await reverts(write(seq, 'commitBatch', [{ ...b.header, l1Count: 1 }, b.l1Ops, b.batchData]), 'TooManyL1Ops');
