@@ -237,8 +237,8 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
 
   signer(program.command('self-sequence'))
     .description('when every sequencer is silent past the self-sequencing delay: build, prove and submit the next batches from L1 data alone')
-    .requiredOption('--wasm <path>', "the batch circuit's witness calculator (the circuit the rollup's verifier was made from)")
-    .requiredOption('--zkey <path>', 'its proving key')
+    .option('--wasm <path>', "the batch circuit's witness calculator (the circuit the rollup's verifier was made from); zk and multi modes")
+    .option('--zkey <path>', 'its proving key; zk and multi modes (an optimistic rollup takes the assertion bond instead)')
     .option('--txs <file>', 'signed L2 transactions to include (JSON array, rampart_sendTransaction form)')
     .option('--max-batches <n>', 'stop after this many batches')
     .option('--threads <n>', 'prover worker threads', '1')
@@ -250,16 +250,17 @@ export function registerExitCommands(program: Command, io: ExitIo = processIo): 
         const threads = uint(o.threads ?? '1', '--threads', 1, 64);
         const l2Txs = o.txs === undefined ? [] : readTxsFile(o.txs);
         const c = await clients(o, true);
-        const prover = await createProver({ wasmPath: o.wasm ?? '', zkeyPath: o.zkey ?? '', threads });
+        if ((o.wasm === undefined) !== (o.zkey === undefined)) throw usage('give both --wasm and --zkey, or neither (optimistic mode)', o.wasm === undefined ? '--wasm' : '--zkey');
+        const prover = o.wasm === undefined || o.zkey === undefined ? undefined : await createProver({ wasmPath: o.wasm, zkeyPath: o.zkey, threads });
         try {
-          const res = await selfSequence({ l1: c, rollup: r, prover, l2Txs, ...from, ...(maxBatches === undefined ? {} : { maxBatches }) });
+          const res = await selfSequence({ l1: c, rollup: r, l2Txs, ...(prover === undefined ? {} : { prover }), ...from, ...(maxBatches === undefined ? {} : { maxBatches }) });
           output(o, { batches: res.batches, rejected: res.rejected, remaining: res.remaining.length }, [
             ...(res.batches.length === 0 ? ['nothing to sequence'] : res.batches.map((b) => `batch ${b.batchNum}: ${b.l1Ops} L1 ops, ${b.l2Included.length} L2 txs, proven in ${b.proveMs} ms, tx ${b.txHash}`)),
             ...res.rejected.map((x) => `rejected ${x.hash}: ${x.reason}`),
             ...(res.remaining.length === 0 ? [] : [`${res.remaining.length} transactions left: self-sequencing closed again (send them with forceTransfer, or wait)`]),
           ]);
         } finally {
-          await prover.close();
+          await prover?.close();
         }
       }),
     );

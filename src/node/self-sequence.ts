@@ -8,17 +8,27 @@
  * until the queue and the given transactions are used up (or `maxBatches`).
  *
  * The self-sequencer takes no fees (empty fee table): it acts for itself or the users it serves.
+ * Settlement modes (docs/PROTOCOL.md §14.1): zk posts a proof; optimistic posts the signed data with
+ * the assertion bond instead (no circuit files needed; a wrong batch is disputed like any other); multi
+ * posts both. The state it builds on is every committed batch's, rebuilt from calldata and checked
+ * against the contract's root for the last one.
  */
 import { type Address, bytesToHex, getAddress } from 'viem';
 import { RampartError } from '../core/errors.ts';
+import { signedBatchFromResult, type BatchCommitment, type BatchHeader } from '../core/batch-commitment.ts';
+import { MemoryState } from '../core/state.ts';
+import { SparseMerkleTree } from '../core/smt.ts';
 import { applyBatch, type L2Receipt, type StfConfig } from '../core/stf.ts';
 import { domainHash, encodeL1Ops, type L2Tx } from '../core/tx.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
-import { getEscapeHatchStatus, getQueuedOps, selfSequenceBatch } from '../l1/rollupActions.ts';
+import { getCommittedBatches, getEscapeHatchStatus, getQueuedOps, selfSequenceBatch, type Groth16Proof } from '../l1/rollupActions.ts';
+import { getSettlement } from '../l1/optimisticActions.ts';
 import { assertParamsMatchConfig, type CircuitParams } from '../prover/circuit-params.ts';
 import type { Prover } from '../prover/prover.ts';
+import { rollupAbi as BATCHES_ABI } from '../l1/generated/Rollup.ts';
 import { batchWitnessFromResult } from '../prover/witness.ts';
-import { buildExodusView, findDeployBlock } from './exodus.ts';
+import { findDeployBlock, readRollupConfig } from './exodus.ts';
+import { deriveBatch } from './derivation.ts';
 import { txHash } from './stored-tx.ts';
 
 export type SelfSequenceErrorCode =
@@ -27,6 +37,8 @@ export type SelfSequenceErrorCode =
   | 'SELF_SEQUENCE_UNPROVEN'
   | 'SELF_SEQUENCE_NOTHING'
   | 'SELF_SEQUENCE_NO_KEY'
+  | 'SELF_SEQUENCE_NO_PROVER'
+  | 'SELF_SEQUENCE_BAD_CHAIN'
   | 'SELF_SEQUENCE_PROOF';
 
 export class SelfSequenceError extends RampartError {
@@ -40,8 +52,8 @@ export type SelfSequenceParameters = {
   /** L1 clients with the wallet that submits (and pays gas for) the batches. */
   readonly l1: L1Clients;
   readonly rollup: Address;
-  /** A prover loaded with the circuit the rollup's verifier was generated from. */
-  readonly prover: Prover;
+  /** A prover loaded with the circuit the rollup's verifier was generated from (zk and multi modes). */
+  readonly prover?: Prover;
   /** Signed L2 transactions to include, in order (invalid ones are reported and left out). */
   readonly l2Txs?: readonly L2Tx[];
   /** Where log scans start; default: the rollup's deploy block, found by bisection. */
@@ -83,6 +95,12 @@ export async function selfSequence(p: SelfSequenceParameters): Promise<SelfSeque
   const { l1, prover } = p;
   const rollup = getAddress(p.rollup);
   if (l1.wallet === undefined) throw new SelfSequenceError('SELF_SEQUENCE_NO_KEY', 'self-sequencing sends L1 transactions: give an L1 key');
+  const settlement = await getSettlement(l1, rollup);
+  if (settlement.mode !== 'optimistic' && prover === undefined) {
+    throw new SelfSequenceError('SELF_SEQUENCE_NO_PROVER', `a ${settlement.mode}-mode rollup takes self-sequenced batches only with their proof: give the circuit files`);
+  }
+  // Modes 1/2: the self-sequencer's batch is a bonded assertion like any commit (exactly the bond).
+  const bond = settlement.mode === 'zk' ? 0n : settlement.assertionBond;
   const maxBatches = p.maxBatches ?? Number.MAX_SAFE_INTEGER;
   const fromBlock = p.fromBlock ?? (await findDeployBlock(l1, rollup));
   const log = p.log ?? (() => {});
@@ -103,15 +121,15 @@ export async function selfSequence(p: SelfSequenceParameters): Promise<SelfSeque
         delay: status.delays.selfSequence.toString(),
       });
     }
-    if (status.lastProven !== status.lastCommitted) {
+    if (settlement.mode !== 'optimistic' && status.lastProven !== status.lastCommitted) {
       throw new SelfSequenceError('SELF_SEQUENCE_UNPROVEN', `batch ${status.lastProven + 1n} is committed but unproven: a prover must prove it first (or wait for exodus)`, {
         lastProven: status.lastProven.toString(),
         lastCommitted: status.lastCommitted.toString(),
       });
     }
-    // The last final state, rebuilt from calldata and checked against the contract's root.
-    const view = await buildExodusView({ l1, rollup, fromBlock });
-    const { config, state } = view;
+    // The state of the last committed batch, rebuilt from calldata and checked against the contract's root.
+    const config = await readRollupConfig(l1, rollup);
+    const state = await committedState(l1, rollup, fromBlock, config, Number(status.lastCommitted));
     const domain = domainHash(config.domain);
     assertParamsMatchConfig(circuitParamsOf(config), config);
     const queued = (await getQueuedOps(l1, rollup, fromBlock)).filter((q) => BigInt(q.index) >= status.l1Consumed);
@@ -132,24 +150,26 @@ export async function selfSequence(p: SelfSequenceParameters): Promise<SelfSeque
       continue;
     }
     const batchNum = Number(status.lastCommitted) + 1;
-    const params = circuitParamsOf(config);
-    const { header, batchData, commitment, input } = batchWitnessFromResult({
-      params,
-      config,
-      state,
-      result,
-      l1Ops,
-      feeTable: [],
-      batchNum: BigInt(batchNum),
-      l1Start: status.l1Consumed,
-    });
-    log('self-sequence-proving', { batchNum, l1Ops: l1Ops.length, l2Txs: result.included.length });
-    const proof = await prover.prove(input);
-    if (proof.publicSignals[0] !== commitment.inputHash) {
-      throw new SelfSequenceError('SELF_SEQUENCE_PROOF', `batch ${batchNum}: the proof's public input is not the batch's input hash (wrong circuit files?)`);
+    const built = { config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable: [], batchNum: BigInt(batchNum), l1Start: status.l1Consumed };
+    let posted: { header: BatchHeader; batchData: Uint8Array; commitment: BatchCommitment };
+    let proof: { proof: Groth16Proof; proveMs: number };
+    if (settlement.mode === 'optimistic' || prover === undefined) {
+      posted = signedBatchFromResult(built);
+      proof = { proof: NO_PROOF, proveMs: 0 };
+    } else {
+      const params = circuitParamsOf(config);
+      const w = batchWitnessFromResult({ params, config, state, result, l1Ops, feeTable: [], batchNum: BigInt(batchNum), l1Start: status.l1Consumed, mode: settlement.mode === 'multi' ? 'multi' : 'zk' });
+      posted = w;
+      log('self-sequence-proving', { batchNum, l1Ops: l1Ops.length, l2Txs: result.included.length });
+      const proven = await prover.prove(w.input);
+      if (proven.publicSignals[0] !== w.commitment.inputHash) {
+        throw new SelfSequenceError('SELF_SEQUENCE_PROOF', `batch ${batchNum}: the proof's public input is not the batch's input hash (wrong circuit files?)`);
+      }
+      proof = { proof: proven.proof, proveMs: proven.proveMs };
     }
+    const { header, batchData, commitment } = posted;
     const commitHeader = { newRoot: header.newRoot, exitRoot: header.exitRoot, dataCommitment: commitment.c, newNextIndex: header.newNextIndex, l1Count: l1Ops.length };
-    const receipt = await selfSequenceBatch(l1, rollup, commitHeader, bytesToHex(encodeL1Ops(l1Ops)), bytesToHex(batchData), proof.proof);
+    const receipt = await selfSequenceBatch(l1, rollup, commitHeader, bytesToHex(encodeL1Ops(l1Ops)), bytesToHex(batchData), proof.proof, bond);
     const done: SelfSequencedBatch = {
       batchNum,
       txHash: receipt.transactionHash,
@@ -162,4 +182,31 @@ export async function selfSequence(p: SelfSequenceParameters): Promise<SelfSeque
     batches.push(done);
   }
   return { batches, rejected, remaining: pending };
+}
+
+/** An optimistic self-sequenced batch carries no proof; the contract ignores the argument in mode 1. */
+const NO_PROOF: Groth16Proof = { a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] };
+
+/**
+ * The state after batch `lastCommitted`, derived from every committed batch's calldata and checked
+ * against the root the contract holds. A committed batch that does not derive (optimistic fraud not
+ * yet disputed) cannot be built on: SELF_SEQUENCE_BAD_CHAIN (dispute it first).
+ */
+async function committedState(l1: L1Clients, rollup: Address, fromBlock: bigint, config: StfConfig, lastCommitted: number): Promise<MemoryState> {
+  const state = new MemoryState();
+  const batches = (await getCommittedBatches(l1, rollup, fromBlock)).filter((b) => b.batchNum <= lastCommitted);
+  for (const [i, b] of batches.entries()) {
+    if (b.batchNum !== i + 1) throw new SelfSequenceError('SELF_SEQUENCE_BAD_CHAIN', `L1 logs skip from batch ${i} to ${b.batchNum}`);
+    try {
+      state.apply(deriveBatch(state, b, config).result.changes);
+    } catch (cause) {
+      throw new SelfSequenceError('SELF_SEQUENCE_BAD_CHAIN', `committed batch ${b.batchNum} does not derive from its data: dispute it before building on it`, { batchNum: b.batchNum, cause: cause instanceof Error ? cause.message : String(cause) });
+    }
+  }
+  if (batches.length !== lastCommitted) throw new SelfSequenceError('SELF_SEQUENCE_BAD_CHAIN', `found ${batches.length} committed batches on L1, need ${lastCommitted}`);
+  const onChain = (await l1.public.readContract({ address: rollup, abi: BATCHES_ABI, functionName: 'batches', args: [BigInt(lastCommitted)] })) as readonly unknown[];
+  if (new SparseMerkleTree(config.treeDepth, state).root() !== (onChain[1] as bigint)) {
+    throw new SelfSequenceError('SELF_SEQUENCE_BAD_CHAIN', `the state derived from L1 calldata does not give batch ${lastCommitted}'s root`);
+  }
+  return state;
 }

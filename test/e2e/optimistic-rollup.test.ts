@@ -4,7 +4,8 @@
  * commit. A separate watchtower node (follower + challenger role, its own key and database) derives
  * every batch from L1 and finds nothing to dispute. Once the challenge window has passed (L1 time
  * travel) the proposer finalizes the batches, gets its bonds back, and a withdrawal pays exactly once;
- * before finality it does not pay.
+ * before finality it does not pay. Then the sequencer disappears and an outsider self-sequences the
+ * queue with the assertion bond alone (`rampart self-sequence` without circuit files).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,8 @@ import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts
 import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import { withdraw } from '../../src/l1/rollupActions.ts';
+import { defaultEscapeHatchDelays } from '../../src/l1/deployRollup.ts';
+import { selfSequence, SelfSequenceError } from '../../src/node/self-sequence.ts';
 import { getDisputeEvents, getFinalityStatus } from '../../src/l1/optimisticActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
@@ -134,4 +137,31 @@ test('optimistic mode: bonded commits of signed data, a watchtower that finds no
   assert.deepEqual(evs.map((e) => e.kind), [], JSON.stringify(evs, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   const acct = await rpc<{ balance: Hex } | null>(url, 'rampart_getAccount', [a1]);
   assert.equal(BigInt(acct?.balance ?? '0x0'), 600n);
+});
+
+test('optimistic mode: with the sequencer gone, an outsider self-sequences the queue with the assertion bond (no proof, no circuit); the watchtower agrees and the batch becomes final', async () => {
+  const outsider = await createL1Clients({ url: stack.l1Url, privateKey: stack.accounts[2]?.privateKey ?? '0x', chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  const read = async <T>(functionName: string, args: readonly unknown[] = []): Promise<T> => (await alice.public.readContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args })) as T;
+  await stack.node.stop();
+  const wallet = outsider.wallet;
+  assert.ok(wallet);
+  await sendAndWait({ public: outsider.public, context: 'createAccount', send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName: 'createAccount', args: [0, 250n, user(2).publicKey[0], user(2).publicKey[1]], value: 250n } as never) });
+  const before = await read<bigint>('lastCommitted');
+  await assert.rejects(selfSequence({ l1: outsider, rollup: stack.rollup, fromBlock: stack.deployBlock }), (e: unknown) => e instanceof SelfSequenceError && e.code === 'SELF_SEQUENCE_CLOSED');
+  await increaseTime(alice.public, defaultEscapeHatchDelays.selfSequenceDelay + 1);
+  const res = await selfSequence({ l1: outsider, rollup: stack.rollup, fromBlock: stack.deployBlock });
+  assert.equal(res.batches.length, 1);
+  assert.equal(res.batches[0]?.l1Ops, 1);
+  assert.equal(await read<bigint>('lastCommitted'), before + 1n);
+  const commitId = await read<bigint>('commitIdOf', [before + 1n]);
+  // assertions(commitId): (stepDataHash, recordsRoot, committer, bond, ...).
+  const assertion = await read<readonly unknown[]>('assertions', [commitId]);
+  assert.equal(String(assertion[2]).toLowerCase(), addr(outsider).toLowerCase());
+  assert.equal(assertion[3], BOND);
+  // The watchtower derives the outsider's batch like any other, disputes nothing, and finalizes it.
+  await waitFor('watchtower applied it', async () => ((watchtower?.state.batchNum ?? 0) === Number(before + 1n) ? true : undefined));
+  assert.equal(watchtower?.status().invalidBatch, null);
+  await increaseTime(alice.public, WINDOW + 1);
+  await waitFor('final', async () => ((await read<bigint>('lastFinalBatch')) === before + 1n ? true : undefined), 60_000, 100);
+  assert.equal(await read<bigint>('claimable', [addr(outsider)]), BOND);
 });
