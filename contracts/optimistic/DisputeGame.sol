@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {PullPayments} from "../common/PullPayments.sol";
 import {BatchContext, IOneStepProver} from "./IOneStepProver.sol";
 
 /// @dev Rollup.assertions(commitId) and Rollup.batches(batchNum) getters: a static tuple is ABI-encoded
@@ -90,7 +90,7 @@ interface IPoseidon4Hash {
 /// loses (its commit's first removal) and is a registered member with stake left is also slashed
 /// min(stake, registry.minStake()); the registry pays it to this game, which credits the challenger the
 /// registry's `reporterShareBps` of it (claim()) and burns the rest.
-contract DisputeGame is ReentrancyGuard {
+contract DisputeGame is PullPayments {
     /// @notice Where burned bond shares go: the conventional dead address, no key, no code.
     address public constant BURN_ADDRESS = 0x000000000000000000000000000000000000dEaD;
 
@@ -151,8 +151,6 @@ contract DisputeGame is ReentrancyGuard {
     uint256 public gameCount;
     /// @notice commitId => games still open against it; the rollup finalizes a batch only at 0.
     mapping(uint256 => uint256) public openDisputes;
-    /// @notice Won and refunded bonds, paid by claim().
-    mapping(address => uint256) public claimable;
 
     event GameOpened(
         uint256 indexed gameId,
@@ -170,7 +168,6 @@ contract DisputeGame is ReentrancyGuard {
     event GameResolved(uint256 indexed gameId, Status status, address indexed winner, uint256 payout, uint256 burned);
     event GameTimedOut(uint256 indexed gameId, Turn loser);
     event GameVoided(uint256 indexed gameId, address indexed challenger, uint256 refund);
-    event Claimed(address indexed to, uint256 amount);
     event DefenderStakeSlashed(uint256 indexed gameId, address indexed defender, uint256 amount, address indexed challenger, uint256 toChallenger, uint256 burned);
 
     error BadConfig(string what);
@@ -192,8 +189,6 @@ contract DisputeGame is ReentrancyGuard {
     error ClockNotExpired(uint256 gameId, uint256 remaining);
     error CommitStillLive(uint256 gameId);
     error NotRollup();
-    error NothingToClaim();
-    error TransferFailed();
 
     /// @param rollup_ The Rollup, deployed first with this game's address (deployRollup predicts it).
     /// @param prover_ The one-step prover (contracts/optimistic/OneStepProver.sol in production).
@@ -338,15 +333,6 @@ contract DisputeGame is ReentrancyGuard {
         emit GameVoided(gameId, g.challenger, challengeBond);
     }
 
-    /// @notice Pays msg.sender's won and refunded bonds.
-    function claim() external nonReentrant {
-        uint256 amount = claimable[msg.sender];
-        if (amount == 0) revert NothingToClaim();
-        claimable[msg.sender] = 0;
-        emit Claimed(msg.sender, amount);
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert TransferFailed();
-    }
 
     // ------------------------------------------------------------------------------------------
     // Views
