@@ -147,7 +147,8 @@ export async function getL1Consumed(clients: L1Clients, rollup: Address): Promis
 export type CommitHeader = { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
 export type Groth16Proof = { readonly a: readonly [bigint, bigint]; readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; readonly c: readonly [bigint, bigint] };
 
-async function write(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[], value?: bigint) {
+/** Sends any Rollup call with the clients' key and waits for it; reverts surface as ContractRevertedError with the Rollup's reason. */
+export async function writeRollup(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[], value?: bigint) {
   const wallet = clients.wallet;
   if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${functionName}: no signing key`);
   return sendAndWait({
@@ -159,12 +160,12 @@ async function write(clients: L1Clients, rollup: Address, functionName: string, 
 
 /** `proverRewardWei` is attached as the batch's proving reward (docs/PROTOCOL.md §11.2). */
 export function commitBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proverRewardWei = 0n) {
-  return write(clients, rollup, 'commitBatch', [header, l1Ops, batchData], proverRewardWei);
+  return writeRollup(clients, rollup, 'commitBatch', [header, l1Ops, batchData], proverRewardWei);
 }
 
 /** Names the prover that shares the caller's priority window on the batches the caller commits. */
 export function setDesignatedProver(clients: L1Clients, rollup: Address, prover: Address) {
-  return write(clients, rollup, 'setDesignatedProver', [prover]);
+  return writeRollup(clients, rollup, 'setDesignatedProver', [prover]);
 }
 
 /** Who may prove a committed batch now, and what it pays (docs/PROTOCOL.md §11.2). */
@@ -197,21 +198,21 @@ export async function getProverPriority(clients: L1Clients, rollup: Address, bat
 }
 
 export function proveBatch(clients: L1Clients, rollup: Address, batchNum: bigint, proof: Groth16Proof) {
-  return write(clients, rollup, 'proveBatch', [batchNum, { a: proof.a, b: proof.b, c: proof.c }]);
+  return writeRollup(clients, rollup, 'proveBatch', [batchNum, { a: proof.a, b: proof.b, c: proof.c }]);
 }
 
 export function withdraw(clients: L1Clients, rollup: Address, batchNum: bigint, slot: bigint, to: Address, tokenId: number, amount: bigint, siblings: readonly bigint[]) {
-  return write(clients, rollup, 'withdraw', [batchNum, slot, to, tokenId, amount, siblings]);
+  return writeRollup(clients, rollup, 'withdraw', [batchNum, slot, to, tokenId, amount, siblings]);
 }
 
 /** `bondWei`: the assertion bond in optimistic/multi mode (docs/PROTOCOL.md §14.1; in optimistic mode the proof is ignored); 0 in zk mode. */
 export function selfSequenceBatch(clients: L1Clients, rollup: Address, header: CommitHeader, l1Ops: Hex, batchData: Hex, proof: Groth16Proof, bondWei = 0n) {
-  return write(clients, rollup, 'selfSequenceBatch', [header, l1Ops, batchData, { a: proof.a, b: proof.b, c: proof.c }], bondWei);
+  return writeRollup(clients, rollup, 'selfSequenceBatch', [header, l1Ops, batchData, { a: proof.a, b: proof.b, c: proof.c }], bondWei);
 }
 
 /** Freezes the rollup at its last final batch (anyone, once `exodusAllowed()`; docs/PROTOCOL.md §11.1). */
 export function triggerExodus(clients: L1Clients, rollup: Address) {
-  return write(clients, rollup, 'triggerExodus', []);
+  return writeRollup(clients, rollup, 'triggerExodus', []);
 }
 
 /** The preimage of an account leaf and its 4-ary proof against the exodus root. */
@@ -226,11 +227,11 @@ export type ExodusAccountProof = {
 };
 
 export function exodusWithdraw(clients: L1Clients, rollup: Address, p: ExodusAccountProof) {
-  return write(clients, rollup, 'exodusWithdraw', [p.accountIndex, p.tokenId, p.nonce, p.balance, p.publicKey[0], p.publicKey[1], p.l1Address, p.siblings]);
+  return writeRollup(clients, rollup, 'exodusWithdraw', [p.accountIndex, p.tokenId, p.nonce, p.balance, p.publicKey[0], p.publicKey[1], p.l1Address, p.siblings]);
 }
 
 export function exodusRefund(clients: L1Clients, rollup: Address, queueIndex: bigint, op: Hex) {
-  return write(clients, rollup, 'exodusRefund', [queueIndex, op]);
+  return writeRollup(clients, rollup, 'exodusRefund', [queueIndex, op]);
 }
 
 export type EscapeHatchStatus = {

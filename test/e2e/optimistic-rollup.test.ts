@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
-import { withdraw } from '../../src/l1/rollupActions.ts';
+import { withdraw, writeRollup } from '../../src/l1/rollupActions.ts';
 import { defaultEscapeHatchDelays } from '../../src/l1/deployRollup.ts';
 import { selfSequence, SelfSequenceError } from '../../src/node/self-sequence.ts';
 import { getDisputeEvents, getFinalityStatus } from '../../src/l1/optimisticActions.ts';
@@ -40,11 +39,7 @@ let watchtower: RampartNode | undefined;
 const dirs: string[] = [];
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 before(async () => {
   stack = await startDevnetStack({
@@ -143,9 +138,7 @@ test('optimistic mode: with the sequencer gone, an outsider self-sequences the q
   const outsider = await createL1Clients({ url: stack.l1Url, privateKey: stack.accounts[2]?.privateKey ?? '0x', chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
   const read = async <T>(functionName: string, args: readonly unknown[] = []): Promise<T> => (await alice.public.readContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args })) as T;
   await stack.node.stop();
-  const wallet = outsider.wallet;
-  assert.ok(wallet);
-  await sendAndWait({ public: outsider.public, context: 'createAccount', send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName: 'createAccount', args: [0, 250n, user(2).publicKey[0], user(2).publicKey[1]], value: 250n } as never) });
+  await send(outsider, 'createAccount', [0, 250n, user(2).publicKey[0], user(2).publicKey[1]], 250n);
   const before = await read<bigint>('lastCommitted');
   await assert.rejects(selfSequence({ l1: outsider, rollup: stack.rollup, fromBlock: stack.deployBlock }), (e: unknown) => e instanceof SelfSequenceError && e.code === 'SELF_SEQUENCE_CLOSED');
   await increaseTime(alice.public, defaultEscapeHatchDelays.selfSequenceDelay + 1);

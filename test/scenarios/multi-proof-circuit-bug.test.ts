@@ -32,9 +32,8 @@ import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts
 import { deployContract } from '../../src/l1/deployContract.ts';
 import { deployRollup } from '../../src/l1/deployRollup.ts';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
-import { proveBatch, setDesignatedProver, withdraw } from '../../src/l1/rollupActions.ts';
+import { proveBatch, setDesignatedProver, withdraw, writeRollup } from '../../src/l1/rollupActions.ts';
 import { claimGame, getAssertion, getDisputeEvents, getFinalityStatus, getSettlement, openDispute } from '../../src/l1/optimisticActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
@@ -71,11 +70,7 @@ let watchtowerAddr: Address;
 const dirs: string[] = [];
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, rollup, functionName, args, value);
 const read = <T>(functionName: string, args: readonly unknown[] = []) => deployer.public.readContract({ address: rollup, abi: rollupAbi as Abi, functionName, args }) as Promise<T>;
 
 before(async () => {

@@ -13,10 +13,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex, keccak256, toHex } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import { getCommitId, getDisputeEvents, getFinalityStatus, getGameParams, getSettlement, getSettlementEvents, openDispute } from '../../src/l1/optimisticActions.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
+import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
 import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
 import { domainHash } from '../../src/core/tx.ts';
@@ -36,11 +36,7 @@ let bob: L1Clients;
 let griefer: L1Clients;
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 before(async () => {
   stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });

@@ -22,7 +22,6 @@ import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex, keccak256, toHex } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import {
   claimGame,
@@ -42,14 +41,15 @@ import {
 } from '../../src/l1/optimisticActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
+import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
 import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
-import { startNode, type RampartNode } from '../../src/node/node.ts';
+import type { RampartNode } from '../../src/node/node.ts';
 import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { commitFraud, playScripted, startWatchtower } from '../support/dispute-actors.ts';
+import { commitFraud, playScripted, startWatchtower, restartSequencer } from '../support/dispute-actors.ts';
 
 const WINDOW = 600;
 const CLOCK = 300;
@@ -72,11 +72,7 @@ let b1 = 0;
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 const json = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 const claimable = (who: Address) => alice.public.readContract({ address: game, abi: disputeGameAbi as Abi, functionName: 'claimable', args: [who] }) as Promise<bigint>;
 const reverts = (reason: string) => (e: unknown) => e instanceof ContractRevertedError && e.reason === reason;
@@ -201,18 +197,7 @@ test('a lying proposer against an honest watchtower, a colluder and a lazy chall
   assert.equal(await alice.public.getBalance({ address: game }), 0n);
 
   // The honest sequencer comes back; its next batch at that number is final within the bound.
-  honest = await startNode({
-    l1Url: stack.l1Url,
-    chainId: stack.chainId,
-    rollup: stack.rollup,
-    deployBlock: stack.deployBlock,
-    circuit: CIRCUIT,
-    dataDir: stack.dataDir,
-    confirmations: 1,
-    pollMs: 50,
-    rpc: { host: '127.0.0.1', port: 0 },
-    sequencer: { privateKey: stack.roles.sequencer.privateKey },
-  });
+  honest = await restartSequencer(stack, CIRCUIT);
   const url2 = honest.rpcUrl ?? '';
   for (const t of [...bobTxs, lastBob]) await rpc<Hex>(url2, 'rampart_sendTransaction', [txJson(t)]);
   await waitFor('honest batch', async () => ((honest?.state.batchNum ?? 0) >= Number(batchNum) && (honest?.status().pending ?? 1) === 0 ? true : undefined));

@@ -16,12 +16,12 @@ import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex, getAddress } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime, latestTimestamp } from '../../src/l1/devnetActions.ts';
 import { getDisputeEvents, getFinalityStatus, getSettlement } from '../../src/l1/optimisticActions.ts';
 import { getActiveSet, getMemberInfo, getRegistryParams, getSlotInfo, mayCommit, slotAt } from '../../src/l1/registryActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
+import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
 import { sequencerRegistryAbi } from '../../src/l1/generated/SequencerRegistry.ts';
 import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
@@ -45,11 +45,7 @@ let seq: L1Clients;
 let watchtower: RampartNode | undefined;
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 before(async () => {
   stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, sequencers: 2, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });

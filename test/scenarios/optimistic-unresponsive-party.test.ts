@@ -17,10 +17,10 @@ import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import { getCommitId, getDisputeEvents, getFinalityStatus, getGame, getSettlement, getSettlementEvents, openDispute, respond } from '../../src/l1/optimisticActions.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
+import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
 import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
 import type { RampartNode } from '../../src/node/node.ts';
@@ -48,11 +48,7 @@ let b1 = 0;
 const TRANSFERS = 6;
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 const claimable = (who: Address) => alice.public.readContract({ address: game, abi: disputeGameAbi as Abi, functionName: 'claimable', args: [who] }) as Promise<bigint>;
 

@@ -21,22 +21,21 @@ import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex } from 'viem';
 import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
-import { sendAndWait } from '../../src/l1/sendAndWait.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
-import { withdraw } from '../../src/l1/rollupActions.ts';
+import { withdraw, writeRollup } from '../../src/l1/rollupActions.ts';
 import { getDisputeEvents, getFinalityStatus, getSettlement } from '../../src/l1/optimisticActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
 import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
-import { startNode, type RampartNode } from '../../src/node/node.ts';
+import type { RampartNode } from '../../src/node/node.ts';
 import { SparseMerkleTree, siblingsToFr } from '../../src/core/smt.ts';
 import { frToBytesLE } from '../../src/core/field.ts';
 import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { commitFraud, playScripted, startWatchtower } from '../support/dispute-actors.ts';
+import { commitFraud, playScripted, startWatchtower, restartSequencer } from '../support/dispute-actors.ts';
 
 const WINDOW = 600;
 const CLOCK = 300;
@@ -54,11 +53,7 @@ const watchtowerDir = mkdtempSync(join(tmpdir(), 'rampart-watchtower-'));
 const watchtowerOptions = () => ({ l1Url: stack.l1Url, chainId: stack.chainId, rollup: stack.rollup, deployBlock: stack.deployBlock, circuit: CIRCUIT, privateKey: stack.accounts[2]?.privateKey ?? '0x', dataDir: watchtowerDir });
 const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x0000000000000000000000000000000000000000';
 
-async function send(c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = c.wallet;
-  assert.ok(wallet);
-  return sendAndWait({ public: c.public, context: functionName, send: () => wallet.writeContract({ address: stack.rollup, abi: rollupAbi as Abi, functionName, args, ...(value === undefined ? {} : { value }) } as never) });
-}
+const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 before(async () => {
   stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
@@ -142,18 +137,7 @@ test('a proposer asserting a root that steals: disputed, bisected, disproven on 
   await assert.rejects(takeLoot(), (e: unknown) => e instanceof ContractRevertedError && e.reason === 'BatchNotFinal');
 
   // The honest sequencer comes back; Bob's transactions go through honestly.
-  honest = await startNode({
-    l1Url: stack.l1Url,
-    chainId: stack.chainId,
-    rollup: stack.rollup,
-    deployBlock: stack.deployBlock,
-    circuit: CIRCUIT,
-    dataDir: stack.dataDir,
-    confirmations: 1,
-    pollMs: 50,
-    rpc: { host: '127.0.0.1', port: 0 },
-    sequencer: { privateKey: stack.roles.sequencer.privateKey },
-  });
+  honest = await restartSequencer(stack, CIRCUIT);
   const url2 = honest.rpcUrl ?? '';
   for (const t of [...bobTxs, lastBob]) await rpc<Hex>(url2, 'rampart_sendTransaction', [txJson(t)]);
   await waitFor('honest batch', async () => (honest?.state.batchNum ?? 0) >= Number(fraud.batchNum) && (honest?.status().pending ?? 1) === 0 ? true : undefined);

@@ -20,6 +20,7 @@ import { getCommittedBatches, getL1Consumed } from '../../src/l1/rollupActions.t
 import { deriveBatch } from '../../src/node/derivation.ts';
 import { nextMove, type GameView, type Role, type Trace } from '../../src/node/dispute-player.ts';
 import { startNode, type RampartNode } from '../../src/node/node.ts';
+import type { DevnetStack } from '../../src/node/devnet-stack.ts';
 import type { CircuitParams } from '../../src/prover/circuit-params.ts';
 
 /** The state after every live committed batch, derived from L1 calldata alone. */
@@ -151,5 +152,24 @@ export function startWatchtower(p: { readonly l1Url: string; readonly chainId: n
     pollMs: 50,
     rpc: false,
     challenger: { privateKey: p.privateKey },
+  });
+}
+
+/**
+ * The devnet stack's own sequencer node started again on its data folder (after `stack.node.stop()`),
+ * with the sequencer role and a JSON-RPC server: the honest sequencer coming back after an attack.
+ */
+export function restartSequencer(stack: Pick<DevnetStack, 'l1Url' | 'chainId' | 'rollup' | 'deployBlock' | 'dataDir' | 'roles'>, circuit: CircuitParams): Promise<RampartNode> {
+  return startNode({
+    l1Url: stack.l1Url,
+    chainId: stack.chainId,
+    rollup: stack.rollup,
+    deployBlock: stack.deployBlock,
+    circuit,
+    dataDir: stack.dataDir,
+    confirmations: 1,
+    pollMs: 50,
+    rpc: { host: '127.0.0.1', port: 0 },
+    sequencer: { privateKey: stack.roles.sequencer.privateKey },
   });
 }
