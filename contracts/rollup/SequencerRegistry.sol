@@ -32,7 +32,7 @@ contract SequencerRegistry is ReentrancyGuard {
     /// @dev Hard bound on members: a slot's first commit scans them (two cold storage reads each).
     uint256 public constant MAX_SEQUENCERS_LIMIT = 64;
     /// @dev Domain of the signed batch header (equivocation evidence), docs/PROTOCOL.md §11.3.
-    bytes32 public constant BATCH_HEADER_TYPEHASH = keccak256("rampart.batch-header.v1");
+    bytes32 public constant BATCH_HEADER_TYPEHASH = keccak256("rampart.batch-header.v2");
     /// @dev Joins and leaves take effect this many epochs later. Epoch e's seed is recorded during
     /// e - 1; with a delay of 2 the set of epoch e is fixed (end of e - 2) before anyone can know
     /// its seed, so nobody can pick a join address or a leave to win that epoch's slots.
@@ -53,6 +53,15 @@ contract SequencerRegistry is ReentrancyGuard {
         uint16 reporterShareBps;
         /// @dev Taken from a committer that left its own batch unproven past the priority window.
         uint256 missedProofPenalty;
+    }
+
+    /// @dev The Rollup's CommitHeader (same ABI layout): what a sequencer signs, hashed with abi.encode.
+    struct CommitHeader {
+        uint256 newRoot;
+        uint256 exitRoot;
+        uint256 dataCommitment;
+        uint32 newNextIndex;
+        uint16 l1Count;
     }
 
     struct Member {
@@ -127,6 +136,7 @@ contract SequencerRegistry is ReentrancyGuard {
     error BadBatchNum(uint256 batchNum);
     error SameHeader();
     error BadSignature(uint256 which);
+    error HeaderMatchesCommit(uint256 batchNum);
     error NoProvingDuty();
     error NotCommitter(uint256 batchNum, address committer);
     error BatchProven(uint256 batchNum);
@@ -389,29 +399,66 @@ contract SequencerRegistry is ReentrancyGuard {
         _slash(m, sequencer, amount, beneficiary, amount, "slasher");
     }
 
-    /// @notice The EIP-191 digest a sequencer signs for the header of batch `batchNum` (§11.3):
-    /// keccak256(abi.encode(BATCH_HEADER_TYPEHASH, chainid, rollup, batchNum, headerHash)).
-    function batchHeaderDigest(uint256 batchNum, bytes32 headerHash) public view returns (bytes32) {
-        return MessageHashUtils.toEthSignedMessageHash(keccak256(abi.encode(BATCH_HEADER_TYPEHASH, block.chainid, rollup, batchNum, headerHash)));
+    /// @notice The EIP-191 digest a sequencer signs for the header of batch `batchNum`, promising to
+    /// land it in `slot` (§11.3): keccak256(abi.encode(BATCH_HEADER_TYPEHASH, chainid, rollup, batchNum,
+    /// slot, headerHash)). The slot is bound because an honest sequencer whose commit did not land in
+    /// slot s may re-seal batch n later; it must never sign two headers for one (batchNum, slot).
+    function batchHeaderDigest(uint256 batchNum, uint256 slot, bytes32 headerHash) public view returns (bytes32) {
+        return MessageHashUtils.toEthSignedMessageHash(keccak256(abi.encode(BATCH_HEADER_TYPEHASH, block.chainid, rollup, batchNum, slot, headerHash)));
     }
 
-    /// @notice Anyone proves that `sequencer` signed two different headers for the same batch number:
-    /// its whole stake is slashed; msg.sender gets `reporterShareBps` of it, the rest is burned.
-    function proveEquivocation(address sequencer, uint256 batchNum, bytes32 headerA, bytes calldata sigA, bytes32 headerB, bytes calldata sigB)
-        external
-        nonReentrant
-    {
+    /// @notice Anyone proves that `sequencer` signed two different headers for the same batch number
+    /// and slot: its whole stake is slashed; msg.sender gets `reporterShareBps` of it, the rest is burned.
+    function proveEquivocation(
+        address sequencer,
+        uint256 batchNum,
+        uint256 slot,
+        bytes32 headerA,
+        bytes calldata sigA,
+        bytes32 headerB,
+        bytes calldata sigB
+    ) external nonReentrant {
         if (batchNum == 0) revert BadBatchNum(batchNum);
         if (headerA == headerB) revert SameHeader();
-        Member storage m = memberOf[sequencer];
-        if (!m.exists) revert NotRegistered(sequencer);
-        if (m.stake == 0) revert NothingToSlash(sequencer);
-        (address a, ECDSA.RecoverError ea,) = ECDSA.tryRecover(batchHeaderDigest(batchNum, headerA), sigA);
-        if (ea != ECDSA.RecoverError.NoError || a != sequencer) revert BadSignature(0);
-        (address b, ECDSA.RecoverError eb,) = ECDSA.tryRecover(batchHeaderDigest(batchNum, headerB), sigB);
-        if (eb != ECDSA.RecoverError.NoError || b != sequencer) revert BadSignature(1);
+        Member storage m = _slashable(sequencer);
+        if (!_signedBy(sequencer, batchHeaderDigest(batchNum, slot, headerA), sigA)) revert BadSignature(0);
+        if (!_signedBy(sequencer, batchHeaderDigest(batchNum, slot, headerB), sigB)) revert BadSignature(1);
+        _slashAll(m, sequencer);
+    }
+
+    /// @notice Anyone proves that the committer of batch `batchNum` had signed, for the slot its commit
+    /// landed in, a header the commit does not match: its whole stake is slashed as for equivocation.
+    /// The Rollup keeps only newRoot, exitRoot and newNextIndex of a commit readable here (dataCommitment
+    /// and l1Count are folded into inputHash with data the registry does not have), so a commit is
+    /// compared on those three fields.
+    function proveCommitEquivocation(uint256 batchNum, CommitHeader calldata header, bytes calldata sig) external nonReentrant {
+        IRollupDuty r = IRollupDuty(rollup);
+        if (batchNum == 0 || batchNum > r.lastCommitted()) revert BadBatchNum(batchNum);
+        (, uint256 stateRoot, uint256 exitRoot,, uint32 nextIndex, uint64 committedAt,, address committer,) = r.batches(batchNum);
+        Member storage m = _slashable(committer);
+        bytes32 digest = batchHeaderDigest(batchNum, slotAt(committedAt), keccak256(abi.encode(header)));
+        if (!_signedBy(committer, digest, sig)) revert BadSignature(0);
+        if (header.newRoot == stateRoot && header.exitRoot == exitRoot && header.newNextIndex == nextIndex) revert HeaderMatchesCommit(batchNum);
+        _slashAll(m, committer);
+    }
+
+    /// @dev A registered member with stake left (NotRegistered, NothingToSlash).
+    function _slashable(address who) internal view returns (Member storage m) {
+        m = memberOf[who];
+        if (!m.exists) revert NotRegistered(who);
+        if (m.stake == 0) revert NothingToSlash(who);
+    }
+
+    /// @dev OpenZeppelin's tryRecover: 65-byte signatures, low s, v 27/28, nonzero signer.
+    function _signedBy(address who, bytes32 digest, bytes calldata sig) internal pure returns (bool) {
+        (address a, ECDSA.RecoverError e,) = ECDSA.tryRecover(digest, sig);
+        return e == ECDSA.RecoverError.NoError && a == who;
+    }
+
+    /// @dev The equivocation penalty: the whole stake; the reporter (msg.sender) gets its share.
+    function _slashAll(Member storage m, address who) internal {
         uint256 amount = m.stake;
-        _slash(m, sequencer, amount, msg.sender, amount * reporterShareBps / 10_000, "equivocation");
+        _slash(m, who, amount, msg.sender, amount * reporterShareBps / 10_000, "equivocation");
     }
 
     /// @notice Step 1 of a missed-proof slash: batch `batchNum` is the oldest unproven batch (nothing

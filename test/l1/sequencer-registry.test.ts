@@ -3,11 +3,14 @@
  * URL, leaving through unbonding and withdrawing, the epoch-stable slot schedule (recomputed here from
  * the documented rule), the commit gate Rollup.commitBatch consults (leader in its slot, any active
  * member after the deadline, the first takeover claims the slot), slashing by the slasher, by
- * equivocation evidence and for a missed proof, and a typed revert for every bad input.
+ * equivocation evidence (two headers signed for one batch and slot, or a commit that differs from the
+ * header its committer signed for the commit's slot) and for a missed proof, and a typed revert for
+ * every bad input.
  * Commits carry a minimal well-formed batch (no ops, no transactions): the gate runs before the data
  * checks, and an AcceptingVerifier stands in for Groth16 where a batch must be proven.
  */
 import { after, before, test } from 'node:test';
+import { secp256k1 } from '@noble/curves/secp256k1';
 import assert from 'node:assert/strict';
 import {
   type Abi,
@@ -20,7 +23,11 @@ import {
   encodeFunctionData,
   getContractAddress,
   keccak256,
+  concat,
+  numberToHex,
   parseEventLogs,
+  slice,
+  stringToHex,
   zeroAddress,
 } from 'viem';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
@@ -46,6 +53,8 @@ import {
   proveEquivocation,
   pruneMember,
   requestLeave,
+  proveCommitEquivocation,
+  recoverBatchHeaderSigner,
   signBatchHeader,
   reportMissedProof,
   slashMissedProof,
@@ -142,6 +151,38 @@ async function paidTo(who: L1Clients, run: () => Promise<{ gasUsed: bigint; effe
   const r = await run();
   const after = await who.public.getBalance({ address: addr(who) });
   return after - before + r.gasUsed * r.effectiveGasPrice;
+}
+
+/**
+ * Variants of a valid 65-byte signature that OpenZeppelin's ECDSA.tryRecover refuses: the high-s twin
+ * (s → n − s, v flipped: ecrecover alone would accept it), v outside 27/28, r or s zero, r with no curve
+ * point, and a wrong length.
+ */
+function malformedVariants(sig: Hex): [string, Hex][] {
+  const n = secp256k1.CURVE.n;
+  const r = slice(sig, 0, 32);
+  const s = BigInt(slice(sig, 32, 64));
+  const v = Number(BigInt(slice(sig, 64, 65)));
+  const word = (x: bigint): Hex => numberToHex(x, { size: 32 });
+  let offCurve = 5n;
+  for (;;) {
+    try {
+      secp256k1.ProjectivePoint.fromHex(`02${word(offCurve).slice(2)}`);
+      offCurve += 1n;
+    } catch {
+      break;
+    }
+  }
+  return [
+    ['high s', concat([r, word(n - s), numberToHex(v === 27 ? 28 : 27, { size: 1 })])],
+    ['v = 29', concat([r, word(s), numberToHex(29, { size: 1 })])],
+    ['v = 0', concat([r, word(s), numberToHex(0, { size: 1 })])],
+    ['r = 0', concat([word(0n), word(s), numberToHex(v, { size: 1 })])],
+    ['s = 0', concat([r, word(0n), numberToHex(v, { size: 1 })])],
+    ['r off the curve', concat([word(offCurve), word(s), numberToHex(v, { size: 1 })])],
+    ['64 bytes', slice(sig, 0, 64)],
+    ['garbage', '0x1234'],
+  ];
 }
 
 /** The documented leader rule, recomputed: the active member with the smallest keccak256(seed, slot, member). */
@@ -372,24 +413,41 @@ test('gate: the leader commits in its slot; others only after the deadline, and 
   process.stdout.write(`# commitBatch gas through the registry (3 members): ${gas.join(', ')}\n`);
 });
 
-test('equivocation: two headers signed for one batch number slash the whole stake; the prover gets its share', async () => {
+test('equivocation: two headers signed for one batch number and slot slash the whole stake; the prover gets its share', async () => {
   const [A, B] = c as [L1Clients, L1Clients];
   const reporter = c[5] as L1Clients;
   const hA = batchHeaderHash({ newRoot: 11n, exitRoot: 0n, dataCommitment: 5n, newNextIndex: 3, l1Count: 0 });
   const hB = batchHeaderHash({ newRoot: 12n, exitRoot: 0n, dataCommitment: 5n, newNextIndex: 3, l1Count: 0 });
   const n = 7n;
-  assert.equal(await rd<Hex>('batchHeaderDigest', [n, hA]), batchHeaderDigest(BigInt(devnet.chainId), d.rollup, n, hA));
-  const sA = await signBatchHeader(A, d.rollup, n, hA);
-  const sB = await signBatchHeader(A, d.rollup, n, hB);
-  const byB = await signBatchHeader(B, d.rollup, n, hB);
-  const otherBatch = await signBatchHeader(A, d.rollup, n + 1n, hB);
-  const ev = { sequencer: addr(A), batchNum: n, headerA: hA, signatureA: sA, headerB: hB, signatureB: sB };
+  const slot = 1000n;
+  const chainId = BigInt(devnet.chainId);
+  assert.equal(await rd<Hex>('batchHeaderDigest', [n, slot, hA]), batchHeaderDigest(chainId, d.rollup, n, slot, hA));
+  const sA = await signBatchHeader(A, d.rollup, n, slot, hA);
+  const sB = await signBatchHeader(A, d.rollup, n, slot, hB);
+  const byB = await signBatchHeader(B, d.rollup, n, slot, hB);
+  const otherBatch = await signBatchHeader(A, d.rollup, n + 1n, slot, hB);
+  // Re-sealing batch n for a later slot (its commit did not land in `slot`) is no equivocation.
+  const laterSlot = await signBatchHeader(A, d.rollup, n, slot + 1n, hB);
+  const ev = { sequencer: addr(A), batchNum: n, slot, headerA: hA, signatureA: sA, headerB: hB, signatureB: sB };
   await reverts(proveEquivocation(reporter, registry, { ...ev, batchNum: 0n }), 'BadBatchNum', [0n]);
   await reverts(proveEquivocation(reporter, registry, { ...ev, headerB: hA, signatureB: sA }), 'SameHeader');
   await reverts(proveEquivocation(reporter, registry, { ...ev, signatureB: byB }), 'BadSignature', [1n]);
   await reverts(proveEquivocation(reporter, registry, { ...ev, signatureB: otherBatch }), 'BadSignature', [1n]);
+  await reverts(proveEquivocation(reporter, registry, { ...ev, signatureB: laterSlot }), 'BadSignature', [1n]);
+  await reverts(proveEquivocation(reporter, registry, { ...ev, slot: slot + 1n }), 'BadSignature', [0n]);
   await reverts(proveEquivocation(reporter, registry, { ...ev, signatureA: '0x1234' }), 'BadSignature', [0n]);
   await reverts(proveEquivocation(reporter, registry, { ...ev, sequencer: addr(reporter) }), 'NotRegistered', [addr(reporter)]);
+
+  // recoverBatchHeaderSigner agrees with the contract's ECDSA.tryRecover: it recovers the signer of a
+  // valid signature and refuses (undefined) exactly what the contract refuses with BadSignature(0).
+  const recover = (sig: Hex, h: Hex = hA, s: bigint = slot) => recoverBatchHeaderSigner(chainId, d.rollup, n, s, h, sig);
+  assert.equal(await recover(sA), addr(A));
+  assert.equal(await recover(byB, hB), addr(B));
+  assert.notEqual(await recover(sA, hA, slot + 1n), addr(A), 'another slot is another digest');
+  for (const [what, bad] of malformedVariants(sA)) {
+    assert.equal(await recover(bad), undefined, what);
+    await reverts(proveEquivocation(reporter, registry, { ...ev, signatureA: bad }), 'BadSignature', [0n]);
+  }
 
   const stake = (await getMemberInfo(deployer, registry, addr(A))).stake;
   const burnedBefore = await rd<bigint>('burned');
@@ -480,6 +538,77 @@ test('missed proof: the oldest unproven batch, reported after its window, is sla
   assert.equal(await paidTo(C, () => withdrawStake(C, registry)), stake - ETH / 2n);
   await reverts(reportMissedProof(reporter, registry, n + 2n), 'NotCommitter', [n + 2n, addr(C)]);
   await reverts(reportMissedProof(reporter, registry, n - 1n), 'BatchProven', [n - 1n]);
+});
+
+test('commit equivocation: the committer signed, for its commit\'s slot, a header the commit does not match; the whole stake is slashed', async () => {
+  const E = c[4] as L1Clients;
+  const reporter = c[5] as L1Clients;
+  const outsider = c[7] as L1Clients;
+  const chainId = BigInt(devnet.chainId);
+  // The batch before E's was C's (missed-proof test); C has withdrawn, so nobody can be slashed for it.
+  const prev = await rollupRead<bigint>('lastCommitted');
+  const prevCommitter = (await rollupRead<readonly unknown[]>('batches', [prev]))[7] as Address;
+  assert.equal(prevCommitter, addr(c[2] as L1Clients));
+  const dummy = { newRoot: 1n, exitRoot: 0n, dataCommitment: 0n, newNextIndex: 1, l1Count: 0 };
+  await reverts(proveCommitEquivocation(reporter, registry, { batchNum: prev, header: dummy, signature: '0x1234' }), 'NotRegistered', [prevCommitter]);
+
+  // E joins; two epochs on it is the only member that may commit (A, C and D are gone, B is ejected and out of the set).
+  await joinRegistry(E, registry, 'http://seq4.example', ETH);
+  await toSlot(1, { epochStart: true });
+  await toSlot(1, { epochStart: true });
+  await toSlot(1);
+  root += 1n;
+  const committed = { newRoot: root, exitRoot: 0n, dataCommitment: 0n, newNextIndex: 1, l1Count: 0 };
+  const r = await commitBatch(E, d.rollup, committed, '0x', EMPTY_DATA);
+  const n = await rollupRead<bigint>('lastCommitted');
+  const committedAt = (await rollupRead<readonly unknown[]>('batches', [n]))[5] as bigint;
+  assert.equal(committedAt, (await deployer.public.getBlock({ blockNumber: r.blockNumber })).timestamp);
+  const slot = slotAt(params, committedAt);
+
+  // E had pre-confirmed another header for batch n in the slot its commit landed in.
+  const promised = { ...committed, newRoot: root + 1000n };
+  const sig = await signBatchHeader(E, d.rollup, n, slot, batchHeaderHash(promised));
+  assert.equal(await recoverBatchHeaderSigner(chainId, d.rollup, n, slot, batchHeaderHash(promised), sig), addr(E));
+  const ev = { batchNum: n, header: promised, signature: sig };
+  await reverts(proveCommitEquivocation(reporter, registry, { ...ev, batchNum: 0n }), 'BadBatchNum', [0n]);
+  await reverts(proveCommitEquivocation(reporter, registry, { ...ev, batchNum: n + 1n }), 'BadBatchNum', [n + 1n]);
+  // Signed for another slot (an honest re-seal after a commit that did not land), by someone else, or not at all.
+  for (const s of [slot - 1n, slot + 1n]) {
+    await reverts(proveCommitEquivocation(reporter, registry, { ...ev, signature: await signBatchHeader(E, d.rollup, n, s, batchHeaderHash(promised)) }), 'BadSignature', [0n]);
+  }
+  await reverts(proveCommitEquivocation(reporter, registry, { ...ev, signature: await signBatchHeader(outsider, d.rollup, n, slot, batchHeaderHash(promised)) }), 'BadSignature', [0n]);
+  await reverts(proveCommitEquivocation(reporter, registry, { ...ev, signature: '0x1234' }), 'BadSignature', [0n]);
+  // The header that was committed is no fault; nor is one differing only in what the Rollup does not keep
+  // readable (dataCommitment, l1Count are folded into inputHash).
+  for (const h of [committed, { ...committed, dataCommitment: 9n }, { ...committed, l1Count: 1 }]) {
+    const honest = await signBatchHeader(E, d.rollup, n, slot, batchHeaderHash(h));
+    await reverts(proveCommitEquivocation(reporter, registry, { batchNum: n, header: h, signature: honest }), 'HeaderMatchesCommit', [n]);
+  }
+  // Each of the compared fields counts.
+  for (const h of [{ ...committed, exitRoot: 1n }, { ...committed, newNextIndex: 2 }]) {
+    const s = await signBatchHeader(E, d.rollup, n, slot, batchHeaderHash(h));
+    await deployer.public.simulateContract({ account: reporter.wallet?.account, address: registry, abi: sequencerRegistryAbi as Abi, functionName: 'proveCommitEquivocation', args: [n, h, s] });
+  }
+
+  const stake = (await getMemberInfo(deployer, registry, addr(E))).stake;
+  assert.equal(stake, ETH);
+  const burnedBefore = await rd<bigint>('burned');
+  const balanceBefore = await deployer.public.getBalance({ address: addr(reporter) });
+  const receipt = await proveCommitEquivocation(reporter, registry, ev);
+  const got = (await deployer.public.getBalance({ address: addr(reporter) })) - balanceBefore + receipt.gasUsed * receipt.effectiveGasPrice;
+  assert.equal(got, stake / 2n);
+  assert.equal((await rd<bigint>('burned')) - burnedBefore, stake - stake / 2n);
+  const slashed = parseEventLogs({ abi: sequencerRegistryAbi as Abi, logs: receipt.logs, eventName: 'Slashed' }) as unknown as { args: { sequencer: Address; amount: bigint; beneficiary: Address; paid: bigint; reason: Hex } }[];
+  assert.deepEqual(
+    slashed.map((e) => [e.args.sequencer, e.args.amount, e.args.beneficiary, e.args.paid, e.args.reason]),
+    [[addr(E), stake, addr(reporter), stake / 2n, stringToHex('equivocation', { size: 32 })]],
+  );
+  const info = await getMemberInfo(deployer, registry, addr(E));
+  assert.equal(info.stake, 0n);
+  assert.equal(info.ejected, true);
+  assert.equal(info.activeUntil, Number(await rd<bigint>('currentEpoch')) + 2);
+  assert.equal(await mayCommit(deployer, registry, addr(E), (await latestTimestamp(deployer.public)) + 1n), false);
+  await reverts(proveCommitEquivocation(reporter, registry, ev), 'NothingToSlash', [addr(E)]);
 });
 
 test('missed proof needs a priority window: without one, NoProvingDuty', async () => {
