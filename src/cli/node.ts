@@ -64,6 +64,18 @@ export const nodeConfigSchema = z
     prover: z.object({ key: keySource, wasmPath: z.string().min(1), zkeyPath: z.string().min(1), threads: posInt.max(64).default(1), sourceRpc: z.string().url().optional() }).strict().optional(),
     /** Optimistic and multi modes: a watchtower that disputes batches that do not derive (docs/PROTOCOL.md §14.4). */
     challenger: z.object({ key: keySource }).strict().optional(),
+    /** With a sequencer registry: the signed-header book and equivocation watch (docs/PROTOCOL.md §13). */
+    preconf: z
+      .object({
+        pullMs: posInt.max(600_000).optional(),
+        timeoutMs: posInt.max(60_000).optional(),
+        maxAnswer: posInt.max(512).optional(),
+        lookbackBatches: posInt.max(4096).optional(),
+        keepBatches: posInt.max(1_000_000).optional(),
+        aheadBatches: posInt.max(4096).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -150,6 +162,7 @@ export function loadNodeConfig(path: string, overrides: { l1Rpc?: string; dataDi
           },
         }),
     ...(c.challenger === undefined ? {} : { challenger: { privateKey: readKey(c.challenger.key, base) } }),
+    ...(c.preconf === undefined ? {} : { preconf: stripUndefined(c.preconf) }),
     log,
   };
 }

@@ -197,6 +197,23 @@ export async function getProverPriority(clients: L1Clients, rollup: Address, bat
   return { committer, designated, until: committedAt + window, reward, proven };
 }
 
+/** What the Rollup stores about committed batch `batchNum` (all zero when not committed). */
+export type BatchCommit = {
+  readonly stateRoot: bigint;
+  readonly exitRoot: bigint;
+  readonly nextIndex: number;
+  /** Timestamp of the including block (unix seconds); 0 when not committed. */
+  readonly committedAt: bigint;
+  readonly committer: Address;
+  readonly proven: boolean;
+};
+
+export async function getBatchCommit(clients: L1Clients, rollup: Address, batchNum: bigint): Promise<BatchCommit> {
+  const b = (await clients.public.readContract({ address: rollup, abi, functionName: 'batches', args: [batchNum] })) as readonly unknown[];
+  const [, stateRoot, exitRoot, , nextIndex, committedAt, proven, committer] = b as [bigint, bigint, bigint, bigint, number, bigint, boolean, Address];
+  return { stateRoot, exitRoot, nextIndex, committedAt, committer, proven };
+}
+
 export function proveBatch(clients: L1Clients, rollup: Address, batchNum: bigint, proof: Groth16Proof) {
   return writeRollup(clients, rollup, 'proveBatch', [batchNum, { a: proof.a, b: proof.b, c: proof.c }]);
 }

@@ -21,7 +21,7 @@ import { eddsaVerifier, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, l2TxMessage, type L2Tx } from '../core/tx.ts';
 import { createL1Clients, type L1Clients } from '../l1/createL1Clients.ts';
 import { getMemberInfo, getRegistryAddress, getRegistryParams, joinRegistry, updateUrl } from '../l1/registryActions.ts';
-import { getProverPriority } from '../l1/rollupActions.ts';
+import { getProverPriority, type CommitHeader } from '../l1/rollupActions.ts';
 import type { CircuitParams } from '../prover/circuit-params.ts';
 import { stfConfigForCircuit } from '../prover/circuit-params.ts';
 import { createProver, type Prover } from '../prover/prover.ts';
@@ -30,6 +30,7 @@ import { inExodus, lastCommittedOnL1, lastFinalOnL1 } from './follow.ts';
 import { DisputeService } from './dispute-service.ts';
 import { getSettlement, type Settlement } from '../l1/optimisticActions.ts';
 import { Forwarder, assertForwardUrl, defaultForwarderOptions, type ForwarderOptions } from './forwarder.ts';
+import { HeaderStore, Preconfirmations, type PreconfOptions, type SignedHeaderJson } from './preconf.ts';
 import { SlotWatcher, slotViewJson } from './slot-watcher.ts';
 import { Mempool, defaultMempoolOptions, type MempoolOptions } from './mempool.ts';
 import { rpcBatchSource } from './batch-source.ts';
@@ -78,6 +79,12 @@ export type NodeOptions = {
    * collects its winnings and finalizes batches.
    */
   readonly challenger?: { readonly privateKey: Hex };
+  /**
+   * With a sequencer registry: signed batch headers (preconf.ts). Every such node keeps a book of the
+   * members' signed headers, pulls them from the members' URLs and, with a sequencer or challenger key,
+   * proves equivocation on L1. Tuning only; on whenever the rollup has a registry.
+   */
+  readonly preconf?: Partial<PreconfOptions>;
   readonly prover?: {
     readonly privateKey: Hex;
     readonly wasmPath: string;
@@ -118,6 +125,8 @@ export type NodeStatus = {
   readonly invalidBatch: number | null;
   /** With a sequencer registry: the current slot, its leader and whether this node may commit (else null). */
   readonly sequencing: ReturnType<typeof slotViewJson>;
+  /** With a sequencer registry: signed headers held and equivocation evidence not yet settled on L1 (else null). */
+  readonly preconf: { readonly headers: number; readonly pendingEvidence: number } | null;
 };
 
 export type RampartNode = {
@@ -166,12 +175,20 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
   // A registry on the rollup decides who commits when (slots and leaders).
-  const registryAddress = opts.sequencer === undefined ? undefined : await getRegistryAddress(reader, opts.rollup);
+  const rollupRegistry = await getRegistryAddress(reader, opts.rollup);
+  const registryParams = rollupRegistry === undefined ? undefined : await getRegistryParams(reader, rollupRegistry);
+  const registryAddress = opts.sequencer === undefined ? undefined : rollupRegistry;
+  const challengerL1 = opts.challenger === undefined ? undefined : await mk(opts.challenger.privateKey);
+  // Signed headers: set up once the RPC URL is known (below); the sequencer signs through it.
+  let preconf: Preconfirmations | undefined;
+  const headerStore = registryParams === undefined ? undefined : HeaderStore.open(join(opts.dataDir, 'headers'));
+  if (headerStore !== undefined) closers.push(() => headerStore.close());
   let watcher: SlotWatcher | undefined;
   if (registryAddress !== undefined) {
     const me = seqL1.wallet?.account.address;
     if (me === undefined) throw new NodeError('NODE_CONFIG', 'the sequencer needs its L1 key');
-    watcher = new SlotWatcher({ l1: reader, params: await getRegistryParams(reader, registryAddress), me });
+    if (registryParams === undefined) throw new NodeError('NODE_CONFIG', 'registry parameters missing');
+    watcher = new SlotWatcher({ l1: reader, params: registryParams, me });
   }
   let takeoverLogged: bigint | undefined;
   const gate = async (): Promise<boolean> => {
@@ -192,7 +209,12 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   };
   const sequencer = new Sequencer({
     ...(sealer === undefined ? {} : { seal: sealer.sealBatch }),
-    ...(watcher === undefined ? {} : { gate }),
+    ...(watcher === undefined ? {} : { gate, preconfirm: async (batchNum: number, header: CommitHeader) => {
+      if (preconf === undefined || watcher === undefined) return true;
+      // The slot the commit is meant to land in (the next block's): the promise is for that slot.
+      const v = await watcher.view(opts.pollMs);
+      return (await preconf.sign(batchNum, v.slot, header)) !== undefined;
+    } }),
     l1: seqL1,
     rollup: opts.rollup,
     deployBlock: opts.deployBlock,
@@ -221,7 +243,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     prover = await createProver({ wasmPath: opts.prover.wasmPath, zkeyPath: opts.prover.zkeyPath, threads: opts.prover.threads ?? 1 });
     const local: BatchInputSource = { getBatch: (n) => state.getBatch(n) };
     let source: BatchInputSource = opts.prover.sourceRpc === undefined ? local : rpcBatchSource(opts.prover.sourceRpc);
-    const regForInputs = registryAddress ?? (await getRegistryAddress(reader, opts.rollup));
+    const regForInputs = rollupRegistry;
     if (regForInputs !== undefined) source = committerFallbackSource(source, reader, opts.rollup, regForInputs, log);
     proverService = new ProverService({ l1: await mk(opts.prover.privateKey), rollup: opts.rollup, deployBlock: opts.deployBlock, replica: proverState, source, prover, params: opts.circuit, config, mode: settlement.mode === 'multi' ? 'multi' : 'zk', confirmations: opts.confirmations, log });
   }
@@ -234,7 +256,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       roles.push('proposer');
     }
     if (opts.challenger !== undefined) {
-      disputes.push(new DisputeService({ l1: await mk(opts.challenger.privateKey), rollup: opts.rollup, game: settlement.disputeGame, deployBlock: opts.deployBlock, state, config, challenge: true, defend: false, finalize: true, log }));
+      disputes.push(new DisputeService({ l1: challengerL1 ?? reader, rollup: opts.rollup, game: settlement.disputeGame, deployBlock: opts.deployBlock, state, config, challenge: true, defend: false, finalize: true, log }));
       roles.push('challenger');
     }
   } else if (opts.challenger !== undefined) {
@@ -361,6 +383,14 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       return { batchNum: n, slot, l1Address: exit.l1Address, tokenId: exit.tokenId, amount: exit.amount, siblings, final: n <= lastFinal };
     },
     status: () => status() as unknown as Json,
+    getBatchHeaders: (from) => {
+      if (preconf === undefined) throw new NodeError('NO_REGISTRY', 'the rollup has no sequencer registry: no signed headers');
+      return preconf.headers(from) as unknown as Json;
+    },
+    submitBatchHeader: async (h) => {
+      if (preconf === undefined) throw new NodeError('NO_REGISTRY', 'the rollup has no sequencer registry: no signed headers');
+      return preconf.receive(h as SignedHeaderJson);
+    },
   };
 
   const status = (): NodeStatus => ({
@@ -380,6 +410,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     mode: settlement.mode,
     invalidBatch: sequencer.suspect ?? null,
     sequencing: slotViewJson(watcher?.current),
+    preconf: preconf === undefined || headerStore === undefined ? null : { headers: headerStore.size, pendingEvidence: preconf.pendingEvidence.length },
   });
 
   let forwarder: Forwarder | undefined;
@@ -406,6 +437,25 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
     rpc = await createRpcServer({ host: opts.rpc?.host ?? '127.0.0.1', port: opts.rpc?.port ?? 0 }, { backend });
     rpcClose = rpc.close;
     roles.push('rpc');
+  }
+
+  if (registryParams !== undefined && headerStore !== undefined) {
+    const p = new Preconfirmations(
+      {
+        reader,
+        ...(opts.sequencer === undefined ? {} : { signer: seqL1 }),
+        ...(opts.sequencer !== undefined ? { reporter: seqL1 } : challengerL1 === undefined ? {} : { reporter: challengerL1 }),
+        rollup: opts.rollup,
+        params: registryParams,
+        store: headerStore,
+        ...(opts.sequencer?.registry?.url !== undefined ? { selfUrl: opts.sequencer.registry.url } : rpc?.url === undefined ? {} : { selfUrl: rpc.url }),
+        log,
+      },
+      opts.preconf ?? {},
+    );
+    preconf = p;
+    roles.push('preconf');
+    runLoop('preconf', async () => (exodus ? false : (await p.step()) > 0));
   }
 
   if (watcher !== undefined && registryAddress !== undefined) {

@@ -51,6 +51,22 @@ export const findAccountsParams = z.tuple([
     .refine((f) => f.l1Address !== undefined || f.publicKey !== undefined, 'give l1Address or publicKey'),
 ]);
 
+const fieldHex = hexQuantity.refine((s) => BigInt(s) < FR_MODULUS, 'not a BN254 field element (must be < p)');
+
+/** A sequencer's signed batch header (pre-confirmation), docs/PROTOCOL.md §11.3; kept as its JSON form. */
+export const signedHeaderSchema = z
+  .object({
+    sequencer: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-hex address'),
+    batchNum: uint(2 ** 53 - 1, 'batch number').refine((v) => v >= 1, 'batch 0 has no header'),
+    slot: hexQuantity.refine((s) => BigInt(s) < 1n << 64n, 'slot must fit 64 bits'),
+    header: z
+      .object({ newRoot: fieldHex, exitRoot: fieldHex, dataCommitment: fieldHex, newNextIndex: uint(2 ** 32 - 1, 'newNextIndex'), l1Count: uint(0xffff, 'l1Count') })
+      .strict(),
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte 0x-hex signature'),
+  })
+  .strict();
+export const submitHeaderParams = z.tuple([signedHeaderSchema]);
+
 export function toL2Tx(p: z.infer<typeof l2TxSchema>): L2Tx {
   return { kind: p.kind, from: p.from, to: p.to, amountF: p.amountF, maxFeeF: p.maxFeeF, nonce: p.nonce, signature: { r8: [p.signature.r8[0], p.signature.r8[1]], s: p.signature.s } };
 }

@@ -21,6 +21,7 @@ import {
   findAccountsParams,
   requestSchema,
   sendTransactionParams,
+  submitHeaderParams,
   toL2Tx,
   txStatusParams,
 } from './rpc-schemas.ts';
@@ -38,6 +39,10 @@ export type RpcBackend = {
   /** A batch's full record with its signed transactions (what a prover elsewhere needs), or null. */
   readonly getBatchInput?: (batchNum: number) => Json;
   readonly getExitProof: (batchNum: number, slot: number) => Json;
+  /** Signed batch headers (pre-confirmations) of batches ≥ fromBatch this node holds; with a sequencer registry only. */
+  readonly getBatchHeaders?: (fromBatch: number) => Json;
+  /** Takes a signed batch header to check and keep (a user reporting its pre-confirmation): 'new' | 'known' | 'conflict'. */
+  readonly submitBatchHeader?: (header: z.infer<typeof submitHeaderParams>[0]) => Promise<string>;
   readonly status: () => Json;
 };
 
@@ -105,6 +110,16 @@ async function dispatch(backend: RpcBackend, method: string, params: unknown): P
     case 'rampart_getExitProof': {
       const [batchNum, slot] = parse(exitProofParams, params);
       return backend.getExitProof(batchNum, slot);
+    }
+    case 'rampart_getBatchHeaders': {
+      const [from] = parse(batchParams, params);
+      if (backend.getBatchHeaders === undefined) throw new RpcFailure({ code: -32601, message: 'method not found: rampart_getBatchHeaders (no sequencer registry)' });
+      return backend.getBatchHeaders(from);
+    }
+    case 'rampart_submitBatchHeader': {
+      const [h] = parse(submitHeaderParams, params);
+      if (backend.submitBatchHeader === undefined) throw new RpcFailure({ code: -32601, message: 'method not found: rampart_submitBatchHeader (no sequencer registry)' });
+      return backend.submitBatchHeader(h);
     }
     case 'rampart_status':
       return backend.status();

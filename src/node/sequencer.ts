@@ -20,7 +20,7 @@ import { RampartError } from '../core/errors.ts';
 import { applyBatch, type BatchResult, type FeeEntry, type StfConfig } from '../core/stf.ts';
 import { domainHash, encodeL1Ops, type L1Op, type L2Tx } from '../core/tx.ts';
 import type { L1Clients } from '../l1/createL1Clients.ts';
-import { getL1Consumed, getQueuedOps, type CommittedBatch, type QueuedOp } from '../l1/rollupActions.ts';
+import { getL1Consumed, getQueuedOps, type CommitHeader, type CommittedBatch, type QueuedOp } from '../l1/rollupActions.ts';
 import { Batcher, defaultBatcherOptions } from './batcher.ts';
 import { deriveBatch } from './derivation.ts';
 import { batchRecord, newCommittedBatches, rollbackReorged } from './follow.ts';
@@ -70,6 +70,13 @@ export type SequencerDeps = {
    * so it never seals on top of a stale parent). Absent: always.
    */
   readonly gate?: () => Promise<boolean>;
+  /**
+   * Called with the sealed batch's header before it is committed: with a sequencer registry the node
+   * signs it as a pre-confirmation for the slot it means to land it in (preconf.ts). False: this node
+   * already signed a different header for that batch and slot, so committing would be equivocation;
+   * the transactions stay pending for a later slot.
+   */
+  readonly preconfirm?: (batchNum: number, header: CommitHeader) => Promise<boolean>;
 };
 
 export type SealedBatch = {
@@ -263,8 +270,13 @@ export class Sequencer {
     const { records, batchData, commitment } = (this.deps.mode ?? 'zk') === 'zk' ? zkBatchFromResult(built) : signedBatchFromResult(built);
     const txs = result.included.map((t) => storeTx(t, this.domainHash));
     const draft = batchRecord({ batchNum, result, l1Ops, l1Start, feeTable, txs, commit: { tx: '0x', block: 0n, blockHash: '0x' } });
+    const header: CommitHeader = { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length };
+    if (this.deps.preconfirm !== undefined && !(await this.deps.preconfirm(batchNum, header))) {
+      this.log('commit-deferred', { batchNum, reason: 'a different header is already signed for this batch and slot' });
+      return undefined;
+    }
     const outcome = await this.batcher.commit(draft, {
-      header: { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: commitment.c, newNextIndex: result.newNextIndex, l1Count: l1.length },
+      header,
       l1Ops: bytesToHex(encodeL1Ops(l1Ops)) as Hex,
       batchData: bytesToHex(batchData) as Hex,
       // Sealed on the local state: L1 must still be exactly there when the commit lands.

@@ -15,6 +15,7 @@ import { findAccounts, type FindAccountsParameters, type FindAccountsReturnType 
 import { getAccount, type GetAccountParameters, type GetAccountReturnType } from './actions/getAccount.ts';
 import { getBalance, type GetBalanceParameters, type GetBalanceReturnType } from './actions/getBalance.ts';
 import { getBatch, type GetBatchParameters, type GetBatchReturnType } from './actions/getBatch.ts';
+import { getBatchHeaders, type GetBatchHeadersParameters, type GetBatchHeadersReturnType } from './actions/getBatchHeaders.ts';
 import { getDomain, type GetDomainReturnType } from './actions/getDomain.ts';
 import { getExitProof, type GetExitProofParameters, type GetExitProofReturnType } from './actions/getExitProof.ts';
 import { getStatus, type GetStatusReturnType } from './actions/getStatus.ts';
@@ -40,6 +41,8 @@ export type RampartClient = {
   readonly findAccounts: (p: FindAccountsParameters) => Promise<FindAccountsReturnType>;
   readonly getTransaction: (p: GetTransactionParameters) => Promise<GetTransactionReturnType>;
   readonly getBatch: (p: GetBatchParameters) => Promise<GetBatchReturnType>;
+  /** Signed batch headers (pre-confirmations), each signature verified; with a sequencer registry only. */
+  readonly getBatchHeaders: (p: GetBatchHeadersParameters) => Promise<GetBatchHeadersReturnType>;
   readonly getExitProof: (p: GetExitProofParameters) => Promise<GetExitProofReturnType>;
   readonly deposit: (p: DepositParameters) => Promise<DepositReturnType>;
   readonly waitForAccount: (p: WaitForAccountParameters) => Promise<WaitForAccountReturnType>;
@@ -84,6 +87,7 @@ export function createRampartClient(params: CreateRampartClientParameters): Ramp
     findAccounts: (p) => findAccounts(ctx, p),
     getTransaction: (p) => getTransaction(ctx, p),
     getBatch: (p) => getBatch(ctx, p),
+    getBatchHeaders: (p) => getBatchHeaders(ctx, p),
     getExitProof: (p) => getExitProof(ctx, p),
     deposit: (p) => deposit(ctx, p),
     waitForAccount: (p) => waitForAccount(ctx, p),

@@ -155,6 +155,30 @@ export const statusResultSchema: z.ZodType<NodeStatus> = z
   })
   .transform((s) => ({ ...s, deployBlock: s.deployBlock, domain: s.domain }));
 
+/** A sequencer's signed batch header (pre-confirmation), docs/PROTOCOL.md §11.3, §12. */
+export type SignedBatchHeader = {
+  readonly sequencer: Address;
+  readonly batchNum: number;
+  /** The registry slot the sequencer promised to land the batch in. */
+  readonly slot: bigint;
+  readonly header: { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
+  readonly signature: Hex;
+};
+export const batchHeadersResultSchema: z.ZodType<SignedBatchHeader[]> = z
+  .array(
+    z.object({
+      sequencer: address,
+      batchNum: int(Number.MAX_SAFE_INTEGER, 'batch number').refine((v) => v >= 1, 'batch 0 has no header'),
+      slot: hexBig.refine((v) => v < 1n << 64n, 'slot must fit 64 bits'),
+      header: z.object({ newRoot: field, exitRoot: field, dataCommitment: field, newNextIndex: int(2 ** 32 - 1, 'newNextIndex'), l1Count: int(0xffff, 'l1Count') }),
+      signature: z
+        .string()
+        .regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte 0x signature')
+        .transform((s) => s as Hex),
+    }),
+  )
+  .max(512, 'at most 512 headers per answer');
+
 /** rampart_sendTransaction's result: the hash of the signed message, 32 bytes big-endian. */
 export const sendTransactionResultSchema: z.ZodType<Hex> = hash32;
 

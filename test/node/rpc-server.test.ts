@@ -115,3 +115,34 @@ test('protocol errors: parse, invalid request, unknown method, batches, notifica
   const get = await fetch(server.url);
   assert.equal(get.status, 405);
 });
+
+test('signed batch headers: -32601 without a registry; malformed headers are -32602 before the backend sees them', async () => {
+  assert.equal(errorCode(await call(rpc('rampart_getBatchHeaders', [1]))), -32601, 'this backend has no registry');
+  const header = { sequencer: `0x${'ab'.repeat(20)}`, batchNum: 1, slot: '0x5', header: { newRoot: '0x1', exitRoot: '0x0', dataCommitment: '0x7', newNextIndex: 3, l1Count: 0 }, signature: `0x${'11'.repeat(65)}` };
+  assert.equal(errorCode(await call(rpc('rampart_submitBatchHeader', [header]))), -32601);
+  const seen: unknown[] = [];
+  const withHeaders = await createRpcServer({}, { backend: { ...backend, getBatchHeaders: (from) => [from], submitBatchHeader: async (h) => (seen.push(h), 'new') } });
+  try {
+    const post = async (method: string, params: unknown[]) => {
+      const res = await fetch(withHeaders.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rpc(method, params)) });
+      return (await res.json()) as { result?: unknown; error?: { code: number } };
+    };
+    assert.deepEqual((await post('rampart_getBatchHeaders', [7])).result, [7]);
+    assert.equal((await post('rampart_getBatchHeaders', [-1])).error?.code, -32602);
+    assert.equal((await post('rampart_submitBatchHeader', [header])).result, 'new');
+    for (const bad of [
+      { ...header, batchNum: 0 },
+      { ...header, sequencer: '0x1234' },
+      { ...header, slot: '5' },
+      { ...header, slot: `0x1${'0'.repeat(16)}` },
+      { ...header, signature: `0x${'11'.repeat(64)}` },
+      { ...header, header: { ...header.header, newRoot: hex(FR_MODULUS) } },
+      { ...header, header: { ...header.header, newNextIndex: 2 ** 32 } },
+      { ...header, header: { ...header.header, extra: 1 } },
+      { ...header, extra: 1 },
+    ]) assert.equal((await post('rampart_submitBatchHeader', [bad])).error?.code, -32602, JSON.stringify(bad).slice(0, 100));
+    assert.equal(seen.length, 1, 'only the well-formed header reached the backend');
+  } finally {
+    await withHeaders.close();
+  }
+});

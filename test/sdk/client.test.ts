@@ -293,3 +293,45 @@ test('deposit and claim need L1: NO_L1 without clients', async () => {
   await assert.rejects(c.deposit({ amount: 1n, publicKey: user(0).publicKey }), isCode('NO_L1'));
   await assert.rejects(c.claim({ batchNum: 1, slot: 0 }), isCode('NO_L1'));
 });
+
+test('getBatchHeaders verifies every signature against the node domain; a forged or mis-addressed header is NODE_INCONSISTENT', async () => {
+  const { privateKeyToAccount } = await import('viem/accounts');
+  const { batchHeaderHash, batchHeaderMessage } = await import('../../src/l1/registryActions.ts');
+  const seq = privateKeyToAccount(`0x${'42'.repeat(32)}`);
+  const header = { newRoot: 11n, exitRoot: 0n, dataCommitment: 5n, newNextIndex: 3, l1Count: 1 };
+  const sign = async (batchNum: number, slot: bigint, rollup: `0x${string}` = ROLLUP, chainId = CHAIN_ID) =>
+    seq.signMessage({ message: { raw: batchHeaderMessage(BigInt(chainId), rollup, BigInt(batchNum), slot, batchHeaderHash(header)) } });
+  const wire = (batchNum: number, slot: bigint, signature: string, over: Record<string, unknown> = {}) => ({
+    sequencer: seq.address,
+    batchNum,
+    slot: hex(slot),
+    header: { newRoot: hex(header.newRoot), exitRoot: '0x0', dataCommitment: hex(header.dataCommitment), newNextIndex: 3, l1Count: 1 },
+    signature,
+    ...over,
+  });
+  const c = mk();
+  const good = wire(4, 9n, await sign(4, 9n));
+  node.handlers.set('rampart_getBatchHeaders', () => ({ result: [good] }));
+  const got = await c.getBatchHeaders({ fromBatch: 2 });
+  assert.equal(got.length, 1);
+  assert.equal(got[0]?.slot, 9n);
+  assert.deepEqual(got[0]?.header, header);
+  assert.deepEqual(node.calls.find((x) => x.method === 'rampart_getBatchHeaders')?.params, [2]);
+  for (const bad of [
+    wire(4, 10n, await sign(4, 9n)), // signed for another slot
+    wire(4, 9n, await sign(4, 9n, '0x00000000000000000000000000000000000000aa')), // another rollup
+    wire(4, 9n, await sign(4, 9n, ROLLUP, CHAIN_ID + 1)), // another chain
+    wire(4, 9n, await sign(4, 9n), { sequencer: OWNER }), // claimed by someone else
+    wire(1, 9n, await sign(1, 9n)), // below fromBatch
+  ]) {
+    node.handlers.set('rampart_getBatchHeaders', () => ({ result: [bad] }));
+    await assert.rejects(c.getBatchHeaders({ fromBatch: 2 }), isCode('NODE_INCONSISTENT'), JSON.stringify(bad).slice(0, 80));
+  }
+  for (const bad of [wire(4, 9n, '0x12'), wire(0, 9n, await sign(0, 9n)), { ...good, header: { ...good.header, newRoot: 'x' } }]) {
+    node.handlers.set('rampart_getBatchHeaders', () => ({ result: [bad] }));
+    await assert.rejects(c.getBatchHeaders({ fromBatch: 0 + 1 }), isCode('NODE_INVALID_RESPONSE'));
+  }
+  await assert.rejects(c.getBatchHeaders({ fromBatch: 0 }), isCode('INVALID_ARGUMENT'));
+  node.handlers.delete('rampart_getBatchHeaders');
+  await assert.rejects(c.getBatchHeaders({ fromBatch: 1 }));
+});

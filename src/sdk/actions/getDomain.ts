@@ -7,7 +7,11 @@ import { getStatus } from './getStatus.ts';
 
 export type GetDomainReturnType = RollupDomain;
 
-async function resolve(ctx: RampartContext): Promise<RollupDomain> {
+/**
+ * The deployment as the node reports it, checked against the options (rollup), the L1 client's chain
+ * and the node's own domain digest — everything short of reading the contract on L1.
+ */
+export async function nodeDomain(ctx: RampartContext): Promise<RollupDomain> {
   const status = await getStatus(ctx);
   const l1 = ctx.l1;
   if (l1 !== undefined && status.chainId !== l1.chain.id) {
@@ -26,6 +30,12 @@ async function resolve(ctx: RampartContext): Promise<RollupDomain> {
       details: { node: `0x${status.domain.toString(16)}`, computed: `0x${digest.toString(16)}` },
     });
   }
+  return { chainId: status.chainId, rollup, digest };
+}
+
+async function resolve(ctx: RampartContext): Promise<RollupDomain> {
+  const { chainId, rollup, digest } = await nodeDomain(ctx);
+  const l1 = ctx.l1;
   if (ctx.options.verifyDomainOnL1) {
     if (l1 === undefined) throw new SdkError('NO_L1', 'signing needs L1 clients to check the rollup domain on L1 (or verifyDomainOnL1: false)');
     let onchain: bigint;
@@ -38,7 +48,7 @@ async function resolve(ctx: RampartContext): Promise<RollupDomain> {
       throw new SdkError('DOMAIN_MISMATCH', `Rollup ${rollup} on chain ${l1.chain.id} has another signing domain`, { details: { rollup } });
     }
   }
-  return { chainId: status.chainId, rollup, digest };
+  return { chainId, rollup, digest };
 }
 
 /**
