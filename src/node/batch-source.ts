@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { RampartError } from '../core/errors.ts';
+import { readBounded } from './peer-http.ts';
 import type { BatchInputSource } from './prover-service.ts';
 import type { BatchRecord } from './state-db.ts';
 
@@ -47,8 +48,15 @@ export class BatchSourceError extends RampartError {
   override readonly name = 'BatchSourceError';
 }
 
-/** A batch source over a sequencer's JSON-RPC. */
-export function rpcBatchSource(url: string, timeoutMs = 30_000): BatchInputSource {
+/**
+ * A batch record holds at most maxL2Txs signed transactions (≈ 400 bytes of JSON each) and its L1 ops:
+ * 64 MiB bounds any circuit this code base builds many times over, and a peer cannot make the
+ * prover buffer more.
+ */
+export const MAX_BATCH_INPUT_BYTES = 64 << 20;
+
+/** A batch source over a sequencer's JSON-RPC (answers bounded to `maxAnswerBytes`). */
+export function rpcBatchSource(url: string, timeoutMs = 30_000, maxAnswerBytes = MAX_BATCH_INPUT_BYTES): BatchInputSource {
   let id = 1;
   return {
     getBatch: async (batchNum: number): Promise<BatchRecord | undefined> => {
@@ -60,8 +68,12 @@ export function rpcBatchSource(url: string, timeoutMs = 30_000): BatchInputSourc
           body: JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'rampart_getBatchInput', params: [batchNum] }),
           signal: AbortSignal.timeout(timeoutMs),
         });
-        body = await res.json();
+        const text = await readBounded(res, maxAnswerBytes);
+        if (text === undefined) throw new BatchSourceError('BATCH_SOURCE_INVALID', `batch source ${url}: answer exceeds ${maxAnswerBytes} bytes`);
+        body = JSON.parse(text);
       } catch (cause) {
+        if (cause instanceof BatchSourceError) throw cause;
+        if (cause instanceof SyntaxError) throw new BatchSourceError('BATCH_SOURCE_INVALID', `batch source ${url} answered something that is not JSON`, { cause });
         throw new BatchSourceError('BATCH_SOURCE_UNREACHABLE', `batch source ${url} did not answer`, { cause });
       }
       const envelope = z.object({ result: z.unknown().optional(), error: z.object({ message: z.string() }).passthrough().optional() }).safeParse(body);

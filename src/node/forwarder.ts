@@ -14,6 +14,7 @@
  */
 import type { Address } from 'viem';
 import { RampartError } from '../core/errors.ts';
+import { readBounded } from './peer-http.ts';
 import type { StoredTx } from './state-db.ts';
 
 export type ForwarderOptions = {
@@ -59,24 +60,6 @@ export function assertForwardUrl(url: string): URL {
 
 /** Answers to ≤ 100 sendTransaction calls are a few kB; a peer's URL is untrusted, so bound what is read. */
 const MAX_ANSWER_BYTES = 1 << 20;
-
-async function readBounded(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new ForwarderError('FORWARD_BAD_ANSWER', `answer exceeds ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 type RpcAnswer = { id?: unknown; result?: unknown; error?: { code?: number; message?: string; data?: { code?: string; reason?: string } } };
 
@@ -154,7 +137,9 @@ export class Forwarder {
         signal: AbortSignal.timeout(this.opts.timeoutMs),
         redirect: 'error',
       });
-      const json: unknown = JSON.parse(await readBounded(res, MAX_ANSWER_BYTES));
+      const text = await readBounded(res, MAX_ANSWER_BYTES);
+      if (text === undefined) throw new ForwarderError('FORWARD_BAD_ANSWER', `answer exceeds ${MAX_ANSWER_BYTES} bytes`);
+      const json: unknown = JSON.parse(text);
       if (!Array.isArray(json)) throw new ForwarderError('FORWARD_BAD_ANSWER', `HTTP ${res.status}: not a JSON-RPC batch answer`);
       answers = json as RpcAnswer[];
     } catch (err) {

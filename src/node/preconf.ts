@@ -39,6 +39,7 @@ import {
 import { getBatchCommit, type BatchCommit, type CommitHeader } from '../l1/rollupActions.ts';
 import { lastCommittedOnL1 } from './follow.ts';
 import { assertForwardUrl } from './forwarder.ts';
+import { readBounded } from './peer-http.ts';
 import { signedHeaderSchema } from './rpc-schemas.ts';
 
 export type SignedBatchHeader = {
@@ -485,24 +486,13 @@ async function rpcCall(fetchFn: typeof fetch, url: string, method: string, param
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
   });
-  const reader = res.body?.getReader();
-  if (reader === undefined) throw new PreconfError('PRECONF_BAD_ANSWER', `${url}: empty answer`);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_ANSWER_BYTES) {
-      await reader.cancel();
-      throw new PreconfError('PRECONF_BAD_ANSWER', `${url}: answer exceeds ${MAX_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
+  const text = await readBounded(res, MAX_ANSWER_BYTES);
+  if (text === undefined) throw new PreconfError('PRECONF_BAD_ANSWER', `${url}: answer exceeds ${MAX_ANSWER_BYTES} bytes`);
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw new PreconfError('PRECONF_BAD_ANSWER', `${url}: answer is not JSON`);
   }

@@ -103,6 +103,18 @@ test('a node signs one header per (batch, slot); network headers are checked and
   const later = await signer.sign(1, slot + 1n, header(2n));
   assert.ok(later !== undefined, 'a later slot may carry a re-sealed batch');
   assert.equal(signer.headers(1).length, 2);
+  // A crash right after signing (before any commit): the restarted node still refuses to sign a
+  // re-sealed, different batch for that slot — it waits for a later one.
+  const signerPath = tmp();
+  const crashed = HeaderStore.open(signerPath);
+  const beforeCrash = new Preconfirmations({ reader, signer: member, rollup: d.rollup, params, store: crashed });
+  assert.ok((await beforeCrash.sign(2, slot, header(1n))) !== undefined);
+  await crashed.close();
+  const reopened = HeaderStore.open(signerPath);
+  const afterCrash = new Preconfirmations({ reader, signer: member, rollup: d.rollup, params, store: reopened });
+  assert.equal(await afterCrash.sign(2, slot, header(2n)), undefined);
+  assert.ok((await afterCrash.sign(2, slot, header(1n))) !== undefined, 'the batch it signed may still be committed');
+  await reopened.close();
 
   // The wire form passes the RPC schema; malformed ones do not.
   const wire = signedHeaderJson(a);
