@@ -140,7 +140,38 @@ export type NodeStatus = {
   readonly nextIndex: number;
   /** The node's signing-domain digest, when it reports one (the SDK computes its own either way). */
   readonly domain: bigint | undefined;
+  /** Settlement mode (docs/PROTOCOL.md §14.1), when the node reports it. */
+  readonly mode: 'zk' | 'optimistic' | 'multi' | undefined;
+  /** With a sequencer registry and a sequencing node: the slot of the next L1 block and its leader (else undefined). */
+  readonly sequencing: SlotStatus | undefined;
 };
+export type SlotStatus = {
+  readonly slot: bigint;
+  readonly epoch: bigint;
+  readonly leader: Address;
+  /** The leader's registered RPC URL (null without a leader). */
+  readonly leaderUrl: string | null;
+  readonly slotStart: bigint;
+  readonly slotEnd: bigint;
+  /** From then on any active sequencer may take the slot if its leader has not committed. */
+  readonly openAt: bigint;
+  /** Who claimed the slot with its first commit, null while nobody has. */
+  readonly committer: Address | null;
+};
+const decimal = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,19})$/, 'a decimal integer below 10^20')
+  .transform((s) => BigInt(s));
+const slotStatusSchema = z.object({
+  slot: decimal,
+  epoch: decimal,
+  leader: address,
+  leaderUrl: z.string().max(256).nullable(),
+  slotStart: decimal,
+  slotEnd: decimal,
+  openAt: decimal,
+  committer: address.nullable(),
+});
 export const statusResultSchema: z.ZodType<NodeStatus> = z
   .object({
     chainId: int(Number.MAX_SAFE_INTEGER, 'chainId').refine((v) => v >= 1, 'chainId must be >= 1'),
@@ -152,8 +183,11 @@ export const statusResultSchema: z.ZodType<NodeStatus> = z
     pending: int(Number.MAX_SAFE_INTEGER, 'pending'),
     nextIndex: int(2 ** 32, 'nextIndex'),
     domain: field.optional(),
+    mode: z.enum(['zk', 'optimistic', 'multi']).optional(),
+    sequencing: slotStatusSchema.nullable().optional(),
   })
-  .transform((s) => ({ ...s, deployBlock: s.deployBlock, domain: s.domain }));
+  .refine((s) => s.sequencing === undefined || s.sequencing === null || (s.sequencing.slotStart < s.sequencing.slotEnd && s.sequencing.openAt >= s.sequencing.slotStart && s.sequencing.openAt <= s.sequencing.slotEnd), 'the slot must start before its deadline and end')
+  .transform((s) => ({ ...s, deployBlock: s.deployBlock, domain: s.domain, mode: s.mode, sequencing: s.sequencing ?? undefined }));
 
 /** A sequencer's signed batch header (pre-confirmation), docs/PROTOCOL.md §11.3, §12. */
 export type SignedBatchHeader = {

@@ -4,6 +4,7 @@
  * cannot make the SDK sign for another domain or accept a hash it did not sign.
  */
 import assert from 'node:assert/strict';
+import { getAddress } from 'viem';
 import { createServer } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { verify } from '../../src/core/eddsa.ts';
@@ -334,4 +335,19 @@ test('getBatchHeaders verifies every signature against the node domain; a forged
   await assert.rejects(c.getBatchHeaders({ fromBatch: 0 }), isCode('INVALID_ARGUMENT'));
   node.handlers.delete('rampart_getBatchHeaders');
   await assert.rejects(c.getBatchHeaders({ fromBatch: 1 }));
+});
+
+test('getStatus reads the settlement mode and the slot schedule when the node reports them, and checks the slot', async () => {
+  const c = mk();
+  const sequencing = { registry: ROLLUP, me: OWNER, time: '107', slot: '17', epoch: '8', leader: OWNER, leaderUrl: 'http://127.0.0.1:9/', slotStart: '102', slotEnd: '108', openAt: '105', committer: null, mayCommit: true, isLeader: true, rank: '0' };
+  node.handlers.set('rampart_status', () => ({ result: statusResult({ mode: 'optimistic', sequencing }) }));
+  const s = await c.getStatus();
+  assert.equal(s.mode, 'optimistic');
+  assert.deepEqual(s.sequencing, { slot: 17n, epoch: 8n, leader: getAddress(OWNER), leaderUrl: 'http://127.0.0.1:9/', slotStart: 102n, slotEnd: 108n, openAt: 105n, committer: null });
+  node.handlers.set('rampart_status', () => ({ result: statusResult({ sequencing: null }) }));
+  assert.equal((await c.getStatus()).sequencing, undefined, 'a node without a registry');
+  for (const bad of [{ ...sequencing, slotEnd: '101' }, { ...sequencing, openAt: '200' }, { ...sequencing, slot: '-1' }, { ...sequencing, leader: '0x12' }, { mode: 'fast' }]) {
+    node.handlers.set('rampart_status', () => ({ result: statusResult('mode' in bad ? bad : { sequencing: bad }) }));
+    await assert.rejects(c.getStatus(), isCode('NODE_INVALID_RESPONSE'), JSON.stringify(bad).slice(0, 80));
+  }
 });
