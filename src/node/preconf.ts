@@ -225,6 +225,9 @@ export type PreconfDeps = {
 };
 
 const MAX_ANSWER_BYTES = 2 << 20;
+/** More refused headers than this in one answer and the peer is not pulled from for SHUN_MS. */
+const SHUN_AFTER_REFUSED = 16;
+const SHUN_MS = 60_000;
 
 export class Preconfirmations {
   private readonly opts: PreconfOptions;
@@ -237,6 +240,8 @@ export class Preconfirmations {
   private readonly checked = new Map<string, bigint>();
   private readonly evidence = new Map<string, Evidence>();
   private readonly failedPeers = new Map<string, number>();
+  /** Peer URL → until when it is not pulled from (it served refused headers). */
+  private readonly shunned = new Map<string, number>();
 
   constructor(
     private readonly deps: PreconfDeps,
@@ -380,6 +385,8 @@ export class Preconfirmations {
   }
 
   private async pull(url: string, fromBatch: number): Promise<void> {
+    // A peer that served junk (each item costs a signature recovery) is left alone for a while.
+    if ((this.shunned.get(url) ?? -Infinity) > this.now()) return;
     let list: unknown;
     try {
       list = await rpcCall(this.deps.fetch ?? fetch, url, 'rampart_getBatchHeaders', [fromBatch], this.opts.timeoutMs);
@@ -406,13 +413,15 @@ export class Preconfirmations {
       }
     }
     if (refused > 0) this.log('preconf-pull-refused', { url, refused });
+    if (refused > SHUN_AFTER_REFUSED) this.shunned.set(url, this.now() + SHUN_MS);
   }
 
   /** Compares the book with L1's commits: the committer's header for the commit's slot must match it. */
   private async checkCommits(lastCommitted: number): Promise<void> {
-    // A removal (optimistic modes) lowers lastCommitted: those numbers are committed again later.
-    for (const [k, _] of this.checked) if (batchOfKey(k) > lastCommitted) this.checked.delete(k);
     const from = Math.max(1, lastCommitted - this.opts.lookbackBatches);
+    // A removal (optimistic modes) lowers lastCommitted: those numbers are committed again later.
+    // Below the lookback nothing is checked again, so nothing there needs remembering.
+    for (const k of this.checked.keys()) if (batchOfKey(k) > lastCommitted || batchOfKey(k) < from) this.checked.delete(k);
     const commits = new Map<number, BatchCommit>();
     for (const j of this.deps.store.range(from, 1 << 20)) {
       if (j.batchNum > lastCommitted) break;

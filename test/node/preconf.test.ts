@@ -173,3 +173,42 @@ test('a node signs one header per (batch, slot); network headers are checked and
   await store.close();
   await signerStore.close();
 });
+
+test('pulling from members: valid headers are taken, a peer serving junk is left alone for a while', async () => {
+  assert.ok(d.registry !== undefined);
+  const { createServer } = await import('node:http');
+  const { signBatchHeader, batchHeaderHash } = await import('../../src/l1/registryActions.ts');
+  let served: unknown[] = [];
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: served }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    await joinRegistry(outsider, d.registry, url, ETH);
+    const slot = slotAt(params, (await latestTimestamp(reader.public)) + 1n);
+    const who = getAddress(outsider.wallet?.account.address ?? '0x');
+    const good: SignedBatchHeader = { sequencer: who, batchNum: 1, slot, header: header(8n), signature: await signBatchHeader(outsider, d.rollup, 1n, slot, batchHeaderHash(header(8n))) };
+    const junk = Array.from({ length: 20 }, (_, i) => ({ ...signedHeaderJson(good), header: { ...signedHeaderJson(good).header, newRoot: `0x${(100 + i).toString(16)}` } }));
+    served = [signedHeaderJson(good), ...junk, { not: 'a header' }];
+    const store = HeaderStore.open(tmp());
+    const events: { e: string; f: Record<string, unknown> }[] = [];
+    const w = new Preconfirmations({ reader, rollup: d.rollup, params, store, log: (e, f) => events.push({ e, f }) }, { pullMs: 1 });
+    await w.step();
+    assert.equal(requests, 1);
+    assert.deepEqual(w.headers(1).map((h) => h.header.newRoot), ['0x8'], 'only the valid header is kept');
+    assert.equal(events.find((x) => x.e === 'preconf-pull-refused')?.f['refused'], 21);
+    await new Promise((r) => setTimeout(r, 5));
+    await w.step();
+    assert.equal(requests, 1, 'a peer that served junk is not asked again at once');
+    await store.close();
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
