@@ -232,7 +232,7 @@ export function registerNodeCommands(program: Command): void {
         const ticker = setInterval(() => {
           const s = stack.node.status();
           const seq = s.sequencing;
-          const view = { mode: s.mode, batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors, ...(seq === null ? {} : { slot: seq['slot'], leader: seq['leader'] }) };
+          const view = { mode: s.mode, batch: s.batchNum, final: s.lastFinal, proved: s.proverBatchNum, pending: s.pending, accounts: s.nextIndex - 1, root: `${s.root.slice(0, 18)}…`, errors: s.errors, ...(seq === null ? {} : { slot: seq['slot'], leader: seq['leader'] }), ...(s.preconf === null ? {} : { signedHeaders: s.preconf.headers }) };
           const line = JSON.stringify(view);
           if (line === lastLine && Date.now() - lastAt < 30_000) return;
           lastLine = line;
