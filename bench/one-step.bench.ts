@@ -7,6 +7,8 @@
  *   onestep.gas.l1Deposit   an L1 deposit into an existing account (one path opened and rewritten)
  *   onestep.gas.transfer    a signed L2 transfer paying a fee (two paths + EdDSA)
  *   onestep.gas.withdraw    a signed L2 withdraw (one path + the exit slot + EdDSA)
+ *   onestep.gas.feeCredit   the fee step crediting the batch's collected fees (one path; the batch has
+ *                           one fee entry, so one sample)
  *   onestep.gas.eddsa       BabyJubjub.verifyPacked alone (decompress R8, Poseidon(5), curve check), via a harness
  * Target: ≤ 5,000,000 gas for the worst step (the optimistic spec).
  */
@@ -86,7 +88,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const batchData = encodeBatchData({ mode: 'optimistic', feeTable, txs: result.included.map((t) => ({ from: t.from, to: t.to, amountF: t.amountF, maxFeeF: t.maxFeeF, signature: packSignature(t.signature) })) });
     await enqueue(deposits);
     const trace = traceBatch({ state, l1Ops: deposits, batchData, config });
-    const ctx = { l1Start: BigInt(genesis.length), l1Count: trace.l1Count, txCount: trace.txCount, feeCount: trace.feeCount, stepDataHash: bytesToHex(trace.stepDataHash) };
+    const ctx = { l1Start: BigInt(genesis.length), startNextIndex: trace.states[0]?.nextIndex ?? 0, l1Count: trace.l1Count, txCount: trace.txCount, feeCount: trace.feeCount, stepDataHash: bytesToHex(trace.stepDataHash) };
     const gasOf = async (step: number): Promise<number> =>
       Number(await estimateExecuteStepGas(c, { prover, ctx, step, preState: trace.stateHashes[step] ?? new Uint8Array(32), proof: stepProof(trace, step) }));
     const measure = async (from: number): Promise<number[]> => {
@@ -100,6 +102,8 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const transfer = await measure(reps);
     log('bench: one-step: withdraws');
     const withdraw = await measure(2 * reps);
+    log('bench: one-step: fee credit');
+    const feeCredit = [await gasOf(3 * reps)];
 
     const eddsa: number[] = [];
     for (let i = 0; i < reps; i++) {
@@ -114,6 +118,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
       { name: 'onestep.gas.l1Deposit', value: median(deposit), unit: 'gas', params: p, target: TARGET, samples: deposit },
       { name: 'onestep.gas.transfer', value: median(transfer), unit: 'gas', params: p, target: TARGET, samples: transfer },
       { name: 'onestep.gas.withdraw', value: median(withdraw), unit: 'gas', params: p, target: TARGET, samples: withdraw },
+      { name: 'onestep.gas.feeCredit', value: median(feeCredit), unit: 'gas', params: p, target: TARGET, samples: feeCredit },
       { name: 'onestep.gas.eddsa', value: median(eddsa), unit: 'gas', params: { evm: p.evm, includes: p.includes, what: 'BabyJubjubHarness.verifyPacked' }, samples: eddsa },
     ];
   } finally {

@@ -151,7 +151,7 @@ async function one(transfers: number): Promise<Sample> {
       if (m.kind === 'respond') respondGas.push(Number((await respond(challenger, game, gameId, m.mid, m.agree)).gasUsed));
       else if (m.kind === 'one-step') {
         const proof = stepProof(fraud.honest, m.step);
-        const ctx = { l1Start: BigInt(ops.length), l1Count: fraud.honest.l1Count, txCount: fraud.honest.txCount, feeCount: fraud.honest.feeCount, stepDataHash: bytesToHex(fraud.honest.stepDataHash) };
+        const ctx = { l1Start: BigInt(ops.length), startNextIndex: fraud.honest.states[0]?.nextIndex ?? 0, l1Count: fraud.honest.l1Count, txCount: fraud.honest.txCount, feeCount: fraud.honest.feeCount, stepDataHash: bytesToHex(fraud.honest.stepDataHash) };
         executeStepGas = Number(await estimateExecuteStepGas(deployer, { prover: (await proverOf(deployer, game)) as Address, ctx, step: m.step, preState: fraud.honest.stateHashes[m.step] ?? new Uint8Array(32), proof }));
         oneStep = Number((await submitOneStep(challenger, game, gameId, bytesToHex(proof))).gasUsed);
         if (m.step !== forgedAt) throw new Error(`one-step at ${m.step}, forged at ${forgedAt}`);
@@ -195,7 +195,7 @@ async function one(transfers: number): Promise<Sample> {
       else if (dm.kind === 'one-step') {
         const proof = stepProof(goodTrace, dm.step);
         if (dm.step !== forgedAt) throw new Error(`griefed one-step at ${dm.step}, expected ${forgedAt}`);
-        const ctx = { l1Start: BigInt(ops.length), l1Count: goodTrace.l1Count, txCount: goodTrace.txCount, feeCount: goodTrace.feeCount, stepDataHash: bytesToHex(goodTrace.stepDataHash) };
+        const ctx = { l1Start: BigInt(ops.length), startNextIndex: goodTrace.states[0]?.nextIndex ?? 0, l1Count: goodTrace.l1Count, txCount: goodTrace.txCount, feeCount: goodTrace.feeCount, stepDataHash: bytesToHex(goodTrace.stepDataHash) };
         gExecute = Number(await estimateExecuteStepGas(deployer, { prover: await proverOf(deployer, game), ctx, step: dm.step, preState: goodTrace.stateHashes[dm.step] ?? new Uint8Array(32), proof }));
         gOneStep = Number((await submitOneStep(seq, game, gId, bytesToHex(proof))).gasUsed);
       } else {

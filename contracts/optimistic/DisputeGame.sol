@@ -404,8 +404,10 @@ contract DisputeGame is PullPayments {
 
     function _context(Game storage g) internal view returns (BatchContext memory ctx) {
         AssertionView memory a = rollup.assertions(g.commitId);
+        BatchView memory prev = rollup.batches(uint256(g.batchNum) - 1);
         ctx = BatchContext({
-            l1Start: rollup.batches(uint256(g.batchNum) - 1).l1End,
+            l1Start: prev.l1End,
+            startNextIndex: prev.nextIndex,
             l1Count: a.l1Count,
             txCount: a.txCount,
             feeCount: a.feeCount,

@@ -5,6 +5,7 @@ pragma solidity ^0.8.24;
 /// Every field is read from the Rollup's committed data by the dispute game, never from a party.
 struct BatchContext {
     uint64 l1Start; // queue index of the batch's first L1 op
+    uint32 startNextIndex; // nextIndex before the batch: fee accounts must lie below it
     uint16 l1Count;
     uint32 txCount;
     uint8 feeCount;

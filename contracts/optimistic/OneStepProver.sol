@@ -427,9 +427,10 @@ contract OneStepProver is IOneStepProver {
         if (keccak256(abi.encodePacked(p.header, p.recordsRoot)) != ctx.stepDataHash) revert HeaderMismatch();
         if (_headerDefect(p.header)) return false;
         (uint256 token, uint256 accountIdx,) = _feeEntry(p.header, k);
-        // The STF requires every fee account to exist and hold the entry's token (BAD_FEE_TABLE);
-        // checked here whether or not fees were collected, so an unusable table is always fraud.
-        if (!_exists(accountIdx, p)) return false;
+        // The STF requires every fee account to exist before the batch and hold the entry's token
+        // (BAD_FEE_TABLE); checked here whether or not fees were collected, so an unusable table is
+        // always fraud. An account's token never changes, so "before the batch" is an index bound.
+        if (accountIdx >= ctx.startNextIndex || !_exists(accountIdx, p)) return false;
         uint256[6] memory a = _open(p, 0, accountIdx, p.pre[0]);
         if (a[W_TOKEN] != token) return false;
         uint256 total = p.pre[3 + k];

@@ -208,9 +208,10 @@ function rawFeeTable(header: Uint8Array): FeeEntry[] {
 /**
  * S_0..S_k of a posted optimistic batch and the proof inputs of every step up to the first invalid one
  * (included). Invalid steps: a record the STF rejects; the first L2 or fee step of a batch whose
- * committed header the decoder refuses; a fee credit to an account that does not exist or holds
- * another token. Throws OneStepError ONE_STEP_UNPROVABLE for an invalid batch no step can show invalid
- * on L1 (docs/PROTOCOL.md §14.3, known limits), the STF's BatchError for a batch too large, and
+ * committed header the decoder refuses; a fee credit to an account that did not exist before the
+ * batch (missing, or created by the batch itself) or holds another token. Throws OneStepError
+ * ONE_STEP_UNPROVABLE for an invalid batch no step can show invalid on L1 (a defective header in a
+ * batch without L2 or fee steps), the STF's BatchError for a batch too large, and
  * DecodeError/InvalidInputError for bytes that are not optimistic batch data.
  * Cost: one `applyPostedBatch` with witnesses (two when a record is invalid) plus one tree mirror.
  */
@@ -296,25 +297,22 @@ export function traceBatch(params: TraceBatchParameters): BatchTrace {
     }
   } else {
     // The STF witnesses a fee credit only when its accumulator is non-zero; every entry is a step here.
+    // The STF wants each fee account as it is before the batch (BatchContext.startNextIndex on L1): an
+    // index created by this batch is refused before any account is read, so its proof has no witness.
+    // An account's token never changes, so "existed before with this token" is the index bound plus
+    // the token now — OneStepProver's test exactly.
     let next = l2End;
-    let unprovable = false;
     for (const [k, entry] of feeTable.entries()) {
       const pre = last();
-      const accounts = mirror.read([entry.accountIdx], pre.nextIndex);
-      const proof: StepProofInput = { ...blank('fee', pre), header, recordsRoot: rRoot, accounts };
-      proofs.push(proof);
+      const accounts = entry.accountIdx < state.nextIndex ? mirror.read([entry.accountIdx], pre.nextIndex) : [];
+      proofs.push({ ...blank('fee', pre), header, recordsRoot: rRoot, accounts });
       if (accounts[0]?.account?.tokenId !== entry.tokenId) {
         invalid = { step: l1Count + txCount + k, feeEntry: k, reason: 'bad-fee-account' };
         break;
       }
-      // The STF wants the account at the start of the batch; L1 can only see it exists now.
-      if (!(entry.accountIdx < state.nextIndex && state.getAccount(entry.accountIdx)?.tokenId === entry.tokenId)) unprovable = true;
       const credited = (pre.acc[k] ?? 0n) > 0n ? witness[next++] : undefined;
       if (credited !== undefined) mirror.apply(credited);
       states.push({ ...pre, stateRoot: credited?.postRoot ?? pre.stateRoot, acc: pre.acc.map((a, m) => (m === k ? 0n : a)) });
-    }
-    if (invalid === undefined && unprovable) {
-      throw new OneStepError('ONE_STEP_UNPROVABLE', 'the fee table names an account created in the same batch: invalid for the STF, not provable on L1');
     }
     const end = last();
     if (invalid === undefined && (end.stateRoot !== run.newRoot || end.exitRoot !== run.exitRoot || end.nextIndex !== run.newNextIndex)) {

@@ -734,9 +734,10 @@ export type ApplyPostedParameters = {
 export type ApplyPostedOptions = Pick<ApplyBatchOptions, 'witness'> & {
   /**
    * For one-step tracing only (src/core/one-step.ts): a fee-table entry whose account does not exist
-   * or holds another token is not a BAD_FEE_TABLE BatchError; it collects fees as usual and is left
-   * uncredited, so every step before its credit can still be traced and the credit shown invalid on
-   * L1. Default false: such a batch is refused, as derivation must.
+   * before the batch or holds another token is not a BAD_FEE_TABLE BatchError; it collects fees as
+   * usual and is left uncredited (credited when the batch itself created the account), so every step
+   * before its credit can still be traced and the credit shown invalid on L1. Default false: such a
+   * batch is refused, as derivation must.
    */
   readonly allowUnusableFeeAccounts?: boolean;
 };

@@ -11,6 +11,8 @@ import { oneStepProverAbi } from './generated/OneStepProver.ts';
 /** BatchContext of docs/PROTOCOL.md §14.3. */
 export type BatchContext = {
   readonly l1Start: bigint;
+  /** nextIndex before the batch (the previous batch's): a fee account must lie below it. */
+  readonly startNextIndex: number;
   readonly l1Count: number;
   readonly txCount: number;
   readonly feeCount: number;

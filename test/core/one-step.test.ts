@@ -240,9 +240,31 @@ test('committed data the decoder or the fee rules refuse: the first step that sh
   assert.deepEqual(trace(optimisticData([{ tokenId: 0, accountIdx: 40, fee: 1n }], [tx])).invalidAt, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
   assert.deepEqual(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])).invalidAt, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
   checkProofInputs(trace(optimisticData([FEES[0] as FeeEntry, { tokenId: 1, accountIdx: 2, fee: 1n }], [tx])), CONFIG.treeDepth);
-  // An account created by this batch's own L1 op: refused by the STF, but L1 cannot tell (known limit).
-  assert.throws(() => trace(optimisticData([{ tokenId: 0, accountIdx: 7, fee: 1n }], [tx])), (e: unknown) => e instanceof OneStepError && e.code === 'ONE_STEP_UNPROVABLE');
+  // An account created by this batch's own L1 op (index 7 ≥ the batch's starting nextIndex): refused by
+  // the STF, invalid at its credit step although it exists there; refused before any account is read.
+  const sameBatch = trace(optimisticData([{ tokenId: 0, accountIdx: 7, fee: 1n }], [tx]));
+  assert.deepEqual(sameBatch.invalidAt, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
+  assert.equal(sameBatch.states.length, 3);
+  assert.equal(sameBatch.states[2]?.nextIndex, 8, 'account 7 exists at the fee step');
+  assert.deepEqual(sameBatch.proofs[2]?.accounts, []);
+  checkProofInputs(sameBatch, CONFIG.treeDepth);
+  // Second entry: the first (account 1, existing) is credited, then the same-batch one is invalid.
+  const second = trace(optimisticData([FEES[1] as FeeEntry, { tokenId: 0, accountIdx: 7, fee: 1n }], [tx]));
+  assert.deepEqual(second.invalidAt, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
+  assert.equal(second.proofs[2]?.accounts.length, 1, 'the existing account 6 is opened at its step');
   assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: [{ tokenId: 0, accountIdx: 7, fee: 1n }] }, CONFIG), BatchError);
+  // The same entry once account 7 exists before the batch: valid, and its credit step opens the account.
+  const next = genesis();
+  next.apply(postBatch(next, { l1Ops, l2Txs: [], feeTable: [] }, CONFIG).result.changes);
+  const later = traceBatch({ state: next, l1Ops: [], batchData: optimisticData([{ tokenId: 0, accountIdx: 7, fee: 1n }], [tx]), config: CONFIG });
+  assert.equal(later.invalidAt, undefined);
+  assert.equal(later.proofs[1]?.accounts.length, 1);
+  checkProofInputs(later, CONFIG.treeDepth);
+  // A defective header in a batch with neither L2 nor fee steps: no step can show it (still unprovable).
+  assert.throws(
+    () => trace(Uint8Array.from([2, 1, 0, 0, 0, 0, 0])),
+    (e: unknown) => e instanceof OneStepError && e.code === 'ONE_STEP_UNPROVABLE',
+  );
   // The optional STF hook changes nothing by default.
   assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: [{ tokenId: 0, accountIdx: 40, fee: 1n }] }, CONFIG), BatchError);
 });

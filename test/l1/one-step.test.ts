@@ -3,7 +3,8 @@
  * every step of the shared STF vectors and of random batches re-executes on chain to the trace's next
  * state, every invalid record returns valid = false, tampered proofs revert with their typed error, and
  * EdDSA verification agrees with src/core/eddsa.ts. Vectors use a Rollup view mock (their signatures
- * bind a fixed domain); one test runs against the real Rollup and its L1 queue.
+ * bind a fixed domain); two tests run against the real Rollup and its L1 queue, one of them a whole
+ * dispute game (real DisputeGame and OneStepProver) over a fee table naming an account the batch creates.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,8 +33,12 @@ import { accountLeaf, type Account } from '../../src/core/account.ts';
 import { SparseMerkleTree, siblingsToFr } from '../../src/core/smt.ts';
 import { frToBytesLE } from '../../src/core/field.ts';
 import { MAX_BALANCE, MAX_NONCE } from '../../src/core/params.ts';
-import { createStfConfig, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
-import { decodeL1Op, domainHash, encodeL1Op, type L1Op, type L2Tx } from '../../src/core/tx.ts';
+import { applyBatch, applyPostedBatch, BatchError, createStfConfig, type BatchResult, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
+import { decodeL1Op, domainHash, encodeL1Op, encodeL1Ops, type L1Op, type L2Tx } from '../../src/core/tx.ts';
+import { signedBatchFromResult } from '../../src/core/batch-commitment.ts';
+import { bisect, commitWithBond, getFinalityStatus, getGame, openDispute, respond, submitOneStep } from '../../src/l1/optimisticActions.ts';
+import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
+import { nextMove, type GameView, type Trace } from '../../src/node/dispute-player.ts';
 import {
   encodeStepProof,
   finalStepState,
@@ -51,6 +56,7 @@ import { batchFromIntents, createOp, genesisOps, intentArb, optimisticData, post
 
 let devnet: Devnet;
 let c: L1Clients;
+let challenger: L1Clients;
 let rollup: RollupDeployment;
 let poseidon5: Address;
 let harness: Address;
@@ -83,7 +89,7 @@ async function enqueue(view: Address, ops: readonly L1Op[]): Promise<void> {
 }
 
 function context(trace: BatchTrace, l1Start: bigint): BatchContext {
-  return { l1Start, l1Count: trace.l1Count, txCount: trace.txCount, feeCount: trace.feeCount, stepDataHash: bytesToHex(trace.stepDataHash) };
+  return { l1Start, startNextIndex: trace.states[0]?.nextIndex ?? assert.fail(), l1Count: trace.l1Count, txCount: trace.txCount, feeCount: trace.feeCount, stepDataHash: bytesToHex(trace.stepDataHash) };
 }
 
 /** Every traced step on chain: valid steps give S_{j+1}; the invalid one (if any) gives valid = false. */
@@ -113,6 +119,7 @@ before(async () => {
   devnet = await startDevnet({ accounts: 4 });
   const mk = (i: number) => createL1Clients({ url: devnet.url, privateKey: devnet.accounts[i]?.privateKey ?? '0x', chainId: devnet.chainId, pollingIntervalMs: 20, retryCount: 0 });
   c = await mk(0);
+  challenger = await mk(1);
   const self = c.wallet?.account.address ?? assert.fail();
   rollup = await deployRollup(c, { verifier: self, sequencer: self, governance: self, treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 4, maxFeeTokens: 2, maxL2Txs: 8 });
   const p = await deployOneStepProver(c, { rollup: rollup.rollup });
@@ -425,6 +432,38 @@ test('committed defects the STF refuses are valid = false on chain: header, acco
   }
 });
 
+test('a fee account created by an L1 op of the same batch is bad-fee-account on chain; a batch later the same entry is valid', async () => {
+  const config = SMALL({ chainId: 31337n, rollupAddress: 0xf7n });
+  const { prover, view, state, genesis } = await withGenesis(config);
+  // Account 7 (token 0) is created by the batch's first step. Entry 0 names account 6 (token 1, from
+  // before the batch), entry 1 account 7, which collects the transfer's fee.
+  const l1Ops = [createOp(2, 0, 40n)];
+  await enqueue(view, l1Ops);
+  const l1Start = BigInt(genesis.length);
+  const tx = (nonce: number) => signTx(user(0), { kind: 'transfer', from: 1, to: 7, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 5n), nonce }, config.domain);
+  const fees: FeeEntry[] = [FEES[1] as FeeEntry, { tokenId: 0, accountIdx: 7, fee: 1n }];
+  assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx(0)], feeTable: fees }, config), BatchError, 'the STF refuses it');
+  const trace = traceBatch({ state, l1Ops, batchData: optimisticData(fees, [tx(0)]), config });
+  assert.deepEqual(trace.invalidAt, { step: 3, feeEntry: 1, reason: 'bad-fee-account' });
+  assert.equal(trace.states[3]?.nextIndex, 8, 'account 7 exists at the fee step');
+  assert.equal(trace.states[3]?.acc[1], 1n, 'and would be credited a fee');
+  // Steps 0..2 re-execute to the trace's states; the fee step of account 7 returns valid = false.
+  await replay(prover, trace, l1Start);
+  // The context's bound alone decides: where the batch started after account 7, the step needs its witness.
+  const ctx = context(trace, l1Start);
+  assert.equal(ctx.startNextIndex, 7);
+  await reverts(executeStep(c, { prover, ctx: { ...ctx, startNextIndex: 8 }, step: 3, preState: trace.stateHashes[3] ?? assert.fail(), proof: stepProof(trace, 3) }), 'MissingAccountWitness', [0n]);
+
+  // The honest batch pays account 1 instead; in the next batch the same table is valid and credits account 7.
+  const honest = postBatch(state, { l1Ops, l2Txs: [tx(0)], feeTable: [FEES[1] as FeeEntry, { tokenId: 0, accountIdx: 1, fee: 1n }] }, config);
+  await replay(prover, traceBatch({ state, l1Ops, batchData: honest.batchData, config }), l1Start);
+  state.apply(honest.result.changes);
+  const next = traceBatch({ state, l1Ops: [], batchData: optimisticData(fees, [tx(1)]), config });
+  assert.equal(next.invalidAt, undefined);
+  assert.notEqual(next.states[3]?.stateRoot, next.states[2]?.stateRoot, 'the fee step credits account 7');
+  await replay(prover, next, l1Start + 1n);
+});
+
 test('rejections the vectors do not reach, on chain: nonce-overflow, balance-overflow, fee-overflow; tree-full refund', async () => {
   // A crafted pre-state (depth 4: 15 usable slots) with extreme values; L1 only ever sees its root.
   const config = createStfConfig({ domain: { chainId: 31337n, rollupAddress: 0xcafen }, treeDepth: 4, exitTreeDepth: 4, maxL1Ops: 4, maxL2Txs: 8, maxFeeTokens: 1 });
@@ -485,17 +524,18 @@ test('rejections the vectors do not reach, on chain: nonce-overflow, balance-ove
 // ---------------------------------------------------------------------------------------------
 // Against the real Rollup
 
+/** Calls a Rollup function that queues L1 ops; returns the ops it queued (L1OpQueued). */
+async function queueL1(at: Address, fn: string, args: readonly unknown[], value?: bigint): Promise<L1Op[]> {
+  const receipt = await send(at, rollupAbi as Abi, fn, args, value);
+  return (parseEventLogs({ abi: rollupAbi as Abi, logs: receipt.logs, eventName: 'L1OpQueued' }) as unknown as { args: { op: Hex } }[]).map((l) => decodeL1Op(hexToBytes(l.args.op)));
+}
+
 test('the prover reads the real Rollup: queue items from createAccount/deposit/forceExit and its domain', async () => {
   const config = createStfConfig({ domain: { chainId: BigInt(devnet.chainId), rollupAddress: BigInt(rollup.rollup) }, treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 4, maxL2Txs: 8, maxFeeTokens: 2 });
   const prover = (await deployOneStepProver(c, { rollup: rollup.rollup, poseidon5 })).prover;
   const me = BigInt(c.wallet?.account.address ?? assert.fail());
   const queued: L1Op[] = [];
-  const q = async (fn: string, args: readonly unknown[], value?: bigint) => {
-    const receipt = await send(rollup.rollup, rollupAbi as Abi, fn, args, value);
-    for (const l of parseEventLogs({ abi: rollupAbi as Abi, logs: receipt.logs, eventName: 'L1OpQueued' }) as unknown as { args: { op: Hex } }[]) {
-      queued.push(decodeL1Op(hexToBytes(l.args.op)));
-    }
-  };
+  const q = async (fn: string, args: readonly unknown[], value?: bigint) => queued.push(...(await queueL1(rollup.rollup, fn, args, value)));
   const k0 = user(0).publicKey;
   const k1 = user(1).publicKey;
   await q('createAccount', [0, 1000n, k0[0], k0[1]], 1000n);
@@ -518,4 +558,66 @@ test('the prover reads the real Rollup: queue items from createAccount/deposit/f
   assert.equal(result.exits[0]?.l1Address, me);
   await replay(prover, traceBatch({ state, l1Ops, batchData, config }), 2n);
   assert.equal(await c.public.readContract({ address: prover, abi: oneStepProverAbi, functionName: 'domainDigest' }), domainHash(config.domain));
+});
+
+test('a dispute removes a batch whose fee table names an account it creates: the game reads startNextIndex, the one step is invalid', async () => {
+  const self = c.wallet?.account.address ?? assert.fail();
+  const params = { treeDepth: 8, exitTreeDepth: 4, maxL1Ops: 4, maxL2Txs: 8, maxFeeTokens: 1 } as const;
+  const settlement = { mode: 'optimistic', assertionBond: 10n ** 15n, challengeBond: 10n ** 15n, challengeWindow: 1000, clockBudget: 300 } as const;
+  const opt = await deployRollup(c, { verifier: '0x0000000000000000000000000000000000000000', sequencer: self, governance: self, ...params, settlement });
+  const game = opt.disputeGame ?? assert.fail();
+  const config = createStfConfig({ domain: { chainId: BigInt(devnet.chainId), rollupAddress: BigInt(opt.rollup) }, ...params });
+  const queued: L1Op[] = [];
+  for (const u of [0, 1, 2]) {
+    const k = user(u).publicKey;
+    queued.push(...(await queueL1(opt.rollup, 'createAccount', [0, 1000n, k[0], k[1]], 1000n)));
+  }
+  const commit = async (result: BatchResult, l1Ops: L1Op[], feeTable: FeeEntry[], batchNum: bigint, l1Start: bigint) => {
+    const s = signedBatchFromResult({ config, maxL2Txs: config.maxL2Txs, result, l1Ops, feeTable, batchNum, l1Start });
+    const header = { newRoot: result.newRoot, exitRoot: result.exitRoot, dataCommitment: s.commitment.c, newNextIndex: result.newNextIndex, l1Count: l1Ops.length };
+    return { ...(await commitWithBond(c, opt.rollup, { header, l1Ops: bytesToHex(encodeL1Ops(l1Ops)), batchData: bytesToHex(s.batchData) })), batchData: s.batchData };
+  };
+  // Batch 1 (honest): accounts 1 and 2.
+  const state = new MemoryState();
+  const first = applyBatch(state, { l1Ops: queued.slice(0, 2), l2Txs: [], feeTable: [] }, config);
+  await commit(first, queued.slice(0, 2), [], 1n, 0n);
+  state.apply(first.changes);
+  // Batch 2 (dishonest): creates account 3 and pays the transfer's fee to it. Derivation refuses it; its
+  // roots are the STF's with the fee credited to account 3, which exists by the fee step.
+  const l1Ops = queued.slice(2);
+  const fees: FeeEntry[] = [{ tokenId: 0, accountIdx: 3, fee: 1n }];
+  const tx = signTx(user(0), { kind: 'transfer', from: 1, to: 2, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 1n), nonce: 0 }, config.domain);
+  assert.throws(() => applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: fees }, config), BatchError);
+  const lie = applyPostedBatch(state, { l1Ops, l2Txs: [tx], feeTable: fees }, config, { allowUnusableFeeAccounts: true });
+  // (applyPostedBatch replays posted data and lists no `included`: the data carries exactly [tx].)
+  const bad = await commit({ ...lie, included: [tx] }, l1Ops, fees, 2n, 2n);
+  const honest = traceBatch({ state, l1Ops, batchData: bad.batchData, config });
+  assert.deepEqual(honest.invalidAt, { step: 2, feeEntry: 0, reason: 'bad-fee-account' });
+
+  const { gameId } = await openDispute(challenger, game, bad.batchNum, bad.commitId);
+  // The context comes from the Rollup: l1Start and startNextIndex from batch 1 (nextIndex 3, not batch 2's 4).
+  const ctx = await c.public.readContract({ address: game, abi: disputeGameAbi, functionName: 'context', args: [gameId] });
+  assert.deepEqual(ctx, { l1Start: 2n, startNextIndex: 3, l1Count: 1, txCount: 1, feeCount: 1, stepDataHash: bytesToHex(honest.stepDataHash) });
+  // The defender claims the honest states up to the fee step, then the committed end state.
+  const hex = (h: Uint8Array | undefined): Hex | undefined => (h === undefined ? undefined : bytesToHex(h));
+  const end = bytesToHex(stepStateHash(finalStepState(lie.newRoot, lie.exitRoot, lie.newNextIndex, 1)));
+  const lying: Trace = { steps: honest.steps, stateAt: (j) => (j < honest.steps ? hex(honest.stateHashes[j]) : end) };
+  const truth: Trace = { steps: honest.steps, stateAt: (j) => hex(honest.stateHashes[j]) };
+  let executed: { step: bigint; valid: boolean } | undefined;
+  for (;;) {
+    const g = await getGame(c, game, gameId);
+    if (g.status !== 'open') break;
+    const view: GameView = { open: true, lo: g.lo, hi: g.hi, turn: g.turn, loState: g.loState, hiState: g.hiState, midState: g.turn === 'challenger' && g.hi - g.lo >= 2 ? g.midState : undefined };
+    const m = nextMove(g.turn, view, g.turn === 'defender' ? lying : truth);
+    if (m.kind === 'bisect') await bisect(c, game, gameId, m.mid, m.state);
+    else if (m.kind === 'respond') await respond(challenger, game, gameId, m.mid, m.agree);
+    else if (m.kind === 'one-step') {
+      const receipt = await submitOneStep(challenger, game, gameId, bytesToHex(stepProof(honest, m.step)));
+      const [ev] = parseEventLogs({ abi: disputeGameAbi as Abi, logs: receipt.logs, eventName: 'OneStepExecuted' }) as unknown as { args: { step: bigint; valid: boolean } }[];
+      executed = ev === undefined ? undefined : { step: ev.args.step, valid: ev.args.valid };
+    } else assert.fail(`unexpected ${m.kind}: ${m.why}`);
+  }
+  assert.deepEqual(executed, { step: 2n, valid: false });
+  assert.equal((await getGame(c, game, gameId)).status, 'challengerWon');
+  assert.equal((await getFinalityStatus(c, opt.rollup)).lastCommitted, 1n, 'batch 2 removed');
 });
