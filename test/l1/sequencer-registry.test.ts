@@ -451,7 +451,13 @@ test('equivocation: two headers signed for one batch number and slot slash the w
 
   const stake = (await getMemberInfo(deployer, registry, addr(A))).stake;
   const burnedBefore = await rd<bigint>('burned');
-  const got = await paidTo(reporter, () => proveEquivocation(reporter, registry, ev));
+  let gasUsed = 0n;
+  const got = await paidTo(reporter, async () => {
+    const r = await proveEquivocation(reporter, registry, ev);
+    gasUsed = r.gasUsed;
+    return r;
+  });
+  process.stdout.write(`# proveEquivocation gas: ${gasUsed}\n`);
   assert.equal(got, stake / 2n);
   assert.equal((await rd<bigint>('burned')) - burnedBefore, stake - stake / 2n);
   const info = await getMemberInfo(deployer, registry, addr(A));
@@ -595,6 +601,7 @@ test('commit equivocation: the committer signed, for its commit\'s slot, a heade
   const burnedBefore = await rd<bigint>('burned');
   const balanceBefore = await deployer.public.getBalance({ address: addr(reporter) });
   const receipt = await proveCommitEquivocation(reporter, registry, ev);
+  process.stdout.write(`# proveCommitEquivocation gas: ${receipt.gasUsed}\n`);
   const got = (await deployer.public.getBalance({ address: addr(reporter) })) - balanceBefore + receipt.gasUsed * receipt.effectiveGasPrice;
   assert.equal(got, stake / 2n);
   assert.equal((await rd<bigint>('burned')) - burnedBefore, stake - stake / 2n);
