@@ -213,7 +213,7 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
       if (preconf === undefined || watcher === undefined) return true;
       // The slot the commit is meant to land in (the next block's): the promise is for that slot.
       const v = await watcher.view(opts.pollMs);
-      return (await preconf.sign(batchNum, v.slot, header)) !== undefined;
+      return (await preconf.sign(batchNum, v.slot, header, v.earliestSlot)) !== undefined;
     } }),
     l1: seqL1,
     rollup: opts.rollup,

@@ -119,6 +119,12 @@ export class HeaderStore {
     return this.own.get(ownKey(batchNum, slot));
   }
 
+  /** Every header hash this node signed for batch `batchNum`, by slot. */
+  ownFor(batchNum: number): { readonly slot: bigint; readonly hash: Hex }[] {
+    const prefix = `${pad(batchNum, 16)}/`;
+    return [...this.own.getRange({ start: prefix, end: `${prefix}~` })].map((e) => ({ slot: BigInt(e.key.slice(prefix.length)), hash: e.value }));
+  }
+
   /** Records a header this node signed: durable before the signature leaves the process. */
   putOwn(h: SignedBatchHeader, hash: Hex): void {
     this.env.transactionSync(() => {
@@ -266,20 +272,24 @@ export class Preconfirmations {
   }
 
   /**
-   * Signs this node's header of batch `batchNum` for `slot`. Undefined when it already signed a
-   * different header for that (batch, slot): committing now would be equivocation, so the caller waits
-   * for a later slot. Signing the same header again returns the stored signature.
+   * Signs this node's header of batch `batchNum` for `slot`, the slot the commit is meant to land in.
+   * Undefined when it already signed a different header for that batch in any slot from
+   * `earliestSlot` (the earliest a transaction sent now can land in) on: the commit could land in that
+   * slot and contradict the older signature, so the caller waits until that slot has passed. Signing
+   * the same header again returns the stored signature.
    */
-  async sign(batchNum: number, slot: bigint, header: CommitHeader): Promise<SignedBatchHeader | undefined> {
+  async sign(batchNum: number, slot: bigint, header: CommitHeader, earliestSlot: bigint = slot): Promise<SignedBatchHeader | undefined> {
     const signer = this.deps.signer;
     const me = signer?.wallet?.account.address;
     if (signer === undefined || me === undefined) throw new PreconfError('PRECONF_NO_KEY', 'signing headers needs the sequencer key');
     const hash = batchHeaderHash(header);
-    const held = this.deps.store.ownHash(batchNum, slot);
-    if (held !== undefined && held !== hash) {
-      this.log('preconf-refused', { batchNum, slot: slot.toString(), signed: held, sealed: hash });
+    const floor = earliestSlot < slot ? earliestSlot : slot;
+    const clash = this.deps.store.ownFor(batchNum).find((o) => o.slot >= floor && o.hash !== hash);
+    if (clash !== undefined) {
+      this.log('preconf-refused', { batchNum, slot: slot.toString(), signedSlot: clash.slot.toString(), signed: clash.hash, sealed: hash });
       return undefined;
     }
+    const held = this.deps.store.ownHash(batchNum, slot);
     if (held !== undefined) return this.deps.store.tuple(me, batchNum, slot).find((h) => batchHeaderHash(h.header) === hash);
     const signature = await signBatchHeader(signer, this.deps.rollup, BigInt(batchNum), slot, hash);
     const signed: SignedBatchHeader = { sequencer: getAddress(me), batchNum, slot, header, signature };

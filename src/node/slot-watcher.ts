@@ -26,6 +26,12 @@ export type SlotView = {
   readonly me: Address;
   /** Estimated timestamp of the next L1 block (unix seconds). */
   readonly time: bigint;
+  /**
+   * The earliest slot a transaction sent now can land in: the slot of max(latest block's timestamp + 1,
+   * chain clock − LANDING_GRACE_SECONDS). A block may carry a timestamp somewhat behind the wall clock
+   * (it was built at its slot's start), never before its parent's.
+   */
+  readonly earliestSlot: bigint;
   readonly slot: bigint;
   readonly epoch: bigint;
   readonly leader: Address;
@@ -54,6 +60,8 @@ export class SlotWatcherError extends RampartError {
 }
 
 const ZERO: Address = '0x0000000000000000000000000000000000000000';
+/** How far behind the wall clock the timestamp of the block that includes a transaction sent now may be. */
+export const LANDING_GRACE_SECONDS = 30n;
 
 export class SlotWatcher {
   private last: SlotView | undefined;
@@ -85,6 +93,9 @@ export class SlotWatcher {
     }
     const time = head.timestamp + 1n > wall + this.offset ? head.timestamp + 1n : wall + this.offset;
     const slot = slotAt(params, time);
+    const floor = wall + this.offset - LANDING_GRACE_SECONDS;
+    const earliest = head.timestamp + 1n > floor ? head.timestamp + 1n : floor;
+    const earliestSlot = earliest < params.genesisTime ? 0n : slotAt(params, earliest);
     const [info, may] = await Promise.all([getSlotInfo(l1, params.registry, slot), mayCommit(l1, params.registry, me, time)]);
     const rank = await this.rankOf(info.epoch, slot);
     const leaderUrl = info.leader === ZERO ? null : await this.urlOf(info.leader);
@@ -92,6 +103,7 @@ export class SlotWatcher {
       registry: params.registry,
       me,
       time,
+      earliestSlot,
       slot,
       epoch: info.epoch,
       leader: info.leader,

@@ -103,6 +103,13 @@ test('a node signs one header per (batch, slot); network headers are checked and
   const later = await signer.sign(1, slot + 1n, header(2n));
   assert.ok(later !== undefined, 'a later slot may carry a re-sealed batch');
   assert.equal(signer.headers(1).length, 2);
+  // A commit sent now may still land in an earlier slot than the one it is meant for (a block's
+  // timestamp lags the wall clock): while the slot of an older, different header can still be hit,
+  // the node does not sign.
+  assert.ok((await signer.sign(3, slot, header(1n))) !== undefined);
+  assert.equal(await signer.sign(3, slot + 1n, header(2n), slot), undefined, 'could land in the slot of the older header');
+  assert.ok((await signer.sign(3, slot + 1n, header(2n), slot + 1n)) !== undefined, 'that slot is over');
+  assert.equal(await signer.sign(3, slot + 1n, header(2n), slot), undefined, 'nor again for the later slot while the older one can be hit');
   // A crash right after signing (before any commit): the restarted node still refuses to sign a
   // re-sealed, different batch for that slot — it waits for a later one.
   const signerPath = tmp();
