@@ -7,9 +7,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
@@ -24,18 +21,14 @@ import { createStfConfig, type StfConfig } from '../../src/core/stf.ts';
 import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 let devnet: Devnet;
 let seqL1: L1Clients;
 let users: L1Clients[];
 let d: RollupDeployment;
 let config: StfConfig;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-batcher-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-batcher-');
 const raw = (method: string, params: unknown[] = []): Promise<unknown> => seqL1.public.request({ method, params } as never);
 
 before(async () => {
@@ -55,7 +48,7 @@ before(async () => {
 });
 after(async () => {
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 function sequencerOn(state: StateDb, mempool: Mempool, bumpAfterMs: number): Sequencer {

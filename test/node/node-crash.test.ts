@@ -9,8 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Abi, Hex } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
@@ -25,16 +24,12 @@ import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { RpcCallError, rpc, txJson, waitFor } from '../support/rpc.ts';
 import { txHash } from '../../src/node/stored-tx.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let devnet: Devnet;
 let d: DevnetDeployment;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-node-crash-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-node-crash-');
 
 before(async () => {
   devnet = await startDevnet({ accounts: 5 });
@@ -44,7 +39,7 @@ const running = new Set<ChildProcess>();
 after(async () => {
   for (const c of running) c.kill('SIGKILL');
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 type NodeProc = { child: ChildProcess; url: Promise<string>; events: string[]; waitEvent: (name: string) => Promise<void>; exited: Promise<unknown> };

@@ -7,9 +7,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Abi, Address, Hex } from 'viem';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
 import { createL1Clients } from '../../src/l1/createL1Clients.ts';
@@ -24,6 +21,7 @@ import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { FR_MODULUS } from '../../src/core/field.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { RpcCallError, rpc, txJson, waitFor } from '../support/rpc.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const CIRCUIT = { levels: 16, exitLevels: 8, maxL1Ops: 2, maxL2Txs: 4, maxFeeTokens: 1 };
 let devnet: Devnet;
@@ -31,12 +29,7 @@ let d: RollupDeployment;
 let node: RampartNode;
 let url: string;
 let domain: bigint;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-node-rpc-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-node-rpc-');
 
 before(async () => {
   devnet = await startDevnet({ accounts: 4 });
@@ -68,7 +61,7 @@ before(async () => {
 after(async () => {
   await node?.stop();
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 const body = (over: Partial<L2TxBody> = {}): L2TxBody => ({ kind: 'transfer', from: 1, to: 2, amountF: floatEncode(FLOAT32, 10n), maxFeeF: floatEncode(FLOAT16, 0n), nonce: 0, ...over });

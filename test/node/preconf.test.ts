@@ -8,9 +8,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Abi, type Address, type Hex, getAddress } from 'viem';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
@@ -21,6 +18,7 @@ import type { CommitHeader } from '../../src/l1/rollupActions.ts';
 import { deployDevnetRollup, type DevnetDeployment } from '../../src/node/devnet-stack.ts';
 import { HeaderStore, PreconfError, Preconfirmations, signedHeaderJson, type SignedBatchHeader } from '../../src/node/preconf.ts';
 import { signedHeaderSchema } from '../../src/node/rpc-schemas.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const ETH = 10n ** 18n;
 let devnet: Devnet;
@@ -30,12 +28,7 @@ let member: L1Clients;
 let outsider: L1Clients;
 let reporter: L1Clients;
 let params: RegistryParams;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-preconf-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-preconf-');
 const header = (root: bigint): CommitHeader => ({ newRoot: root, exitRoot: 0n, dataCommitment: 7n, newNextIndex: 3, l1Count: 0 });
 
 before(async () => {
@@ -51,7 +44,7 @@ before(async () => {
 
 after(async () => {
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 test('the header book: new, known, one conflicting pair, ranges, pruning, a bound, durable across reopen', async () => {

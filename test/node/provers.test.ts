@@ -6,9 +6,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseEventLogs, type Abi, type Hex } from 'viem';
 import { createL1Clients } from '../../src/l1/createL1Clients.ts';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
@@ -25,16 +22,12 @@ import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 let devnet: Devnet;
 let d: DevnetDeployment;
 const nodes: RampartNode[] = [];
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-provers-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-provers-');
 
 before(async () => {
   devnet = await startDevnet({ accounts: 6 });
@@ -43,7 +36,7 @@ before(async () => {
 after(async () => {
   for (const n of nodes) await n.stop();
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 test('a sequencer node and two prover-only nodes: every batch proven once, through L1 alone', { timeout: 600_000 }, async () => {

@@ -5,9 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Abi, Address } from 'viem';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
@@ -21,18 +18,14 @@ import { createStfConfig, eddsaVerifier, type StfConfig } from '../../src/core/s
 import { domainHash, l2TxMessage } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 let devnet: Devnet;
 let seqL1: L1Clients;
 let users: L1Clients[];
 let d: RollupDeployment;
 let config: StfConfig;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-seq-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-seq-');
 
 before(async () => {
   devnet = await startDevnet({ accounts: 4 });
@@ -46,7 +39,7 @@ before(async () => {
 });
 after(async () => {
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 test('deposits and signed transfers become committed batches; a fresh node syncs to the same root', async () => {

@@ -10,9 +10,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseEventLogs, type Abi, type Address, type Hex } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
 import { startDevnet, type Devnet } from '../../src/l1/devnet.ts';
@@ -27,6 +24,7 @@ import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const WINDOW = 600;
 const REWARD = 10n ** 15n;
@@ -35,12 +33,7 @@ let devnet: Devnet;
 let d: DevnetDeployment;
 let reader: L1Clients;
 const nodes: RampartNode[] = [];
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-prover-stops-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-prover-stops-');
 
 before(async () => {
   devnet = await startDevnet({ accounts: 6 });
@@ -50,7 +43,7 @@ before(async () => {
 after(async () => {
   for (const n of nodes) await n.stop();
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 type Paid = { args: { batchNum: bigint; prover: Address; amount: bigint }; transactionHash: Hex };

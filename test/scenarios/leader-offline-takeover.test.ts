@@ -12,8 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Abi, type Address, type Hex, parseEventLogs } from 'viem';
 import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
@@ -29,6 +28,7 @@ import { domainHash, type L2Tx } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SLOT = 8;
@@ -37,12 +37,7 @@ const DEPOSIT = 1_000_000n;
 let devnet: Devnet;
 let d: DevnetDeployment;
 let l1: L1Clients;
-const dirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'rampart-takeover-'));
-  dirs.push(dir);
-  return dir;
-};
+const { tmp, removeAll } = tempDirs('rampart-takeover-');
 const running = new Set<ChildProcess>();
 
 type SlotStatus = { slot: string; leader: Address; openAt: string; slotEnd: string; time: string; committer: Address | null; isLeader: boolean; me: Address; mayCommit: boolean };
@@ -58,7 +53,7 @@ before(async () => {
 after(async () => {
   for (const c of running) c.kill('SIGKILL');
   await devnet?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  removeAll();
 });
 
 function spawnNode(configPath: string, key: Hex, address: Address): NodeProc {
