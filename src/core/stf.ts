@@ -237,6 +237,15 @@ export type ApplyBatchOptions = {
   readonly witness?: boolean;
 };
 
+export type PlanBatchOptions = Pick<ApplyBatchOptions, 'verified'> & {
+  /**
+   * Called with each step as soon as it is planned, in order (the same objects as the plan's
+   * `steps`), so a sealer can start hashing while the rest is planned. The plan is only valid if
+   * `planBatch` returns: it may still throw after some steps were reported.
+   */
+  readonly onStep?: (step: PlannedStep) => void;
+};
+
 /** The batch as a whole cannot be applied (bad fee table, too many L1 ops, unsettleable fees). */
 export class BatchError extends RampartError {
   override readonly name = 'BatchError';
@@ -483,6 +492,8 @@ type Engine = {
   readonly witness: StepWitness[] | undefined;
   /** Planning mode: steps without hashes (the working state then runs with `seal = false`). */
   readonly plan: PlannedStep[] | undefined;
+  /** Planning mode: called with each step as it is planned (see `PlanBatchOptions.onStep`). */
+  readonly onStep: ((step: PlannedStep) => void) | undefined;
   /** See ApplyPostedOptions.allowUnusableFeeAccounts. */
   readonly skipUnusableFeeAccounts: boolean;
 };
@@ -505,7 +516,7 @@ function stepEnd(
   exit: StepWitness['exit'],
 ): void {
   if (e.plan !== undefined && start !== undefined) {
-    e.plan.push({
+    const step: PlannedStep = {
       kind,
       slot,
       preNextIndex: start.preNextIndex,
@@ -514,7 +525,9 @@ function stepEnd(
       exit: e.exits.exits[start.exitCount],
       feesBefore: start.feesBefore,
       feesAfter: e.fees.snapshot(),
-    });
+    };
+    e.plan.push(step);
+    e.onStep?.(step);
   }
   if (e.witness === undefined || start === undefined || updates === undefined) return;
   e.witness.push({
@@ -580,6 +593,7 @@ function createEngine(
   seal = true,
   plan = false,
   skipUnusableFeeAccounts = false,
+  onStep?: (step: PlannedStep) => void,
 ): Engine {
   assertStfConfig(config);
   assertFeeTable(state, feeTable, config.maxFeeTokens, !skipUnusableFeeAccounts);
@@ -592,6 +606,7 @@ function createEngine(
     fees: new FeeState(feeTable),
     witness: witness ? [] : undefined,
     plan: plan ? [] : undefined,
+    onStep: plan ? onStep : undefined,
     skipUnusableFeeAccounts,
   };
 }
@@ -646,10 +661,11 @@ export function planBatch(
   state: StateReader,
   params: ApplyBatchParameters,
   config: StfConfig,
-  options: Pick<ApplyBatchOptions, 'verified'> = {},
+  options: PlanBatchOptions = {},
   verifySignature: SignatureVerifier = eddsaVerifier,
 ): BatchPlan {
-  const { result, steps, accounts } = runBatch(state, params, config, { ...options, witness: false }, verifySignature, false, true);
+  const { onStep, ...rest } = options;
+  const { result, steps, accounts } = runBatch(state, params, config, { ...rest, witness: false }, verifySignature, false, true, onStep);
   return {
     oldNextIndex: result.oldNextIndex,
     newNextIndex: result.newNextIndex,
@@ -687,8 +703,9 @@ function runBatch(
   verifySignature: SignatureVerifier,
   seal: boolean,
   plan = false,
+  onStep?: (step: PlannedStep) => void,
 ): { result: BatchResult; steps: readonly PlannedStep[]; accounts: ReadonlyMap<number, Account> } {
-  const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal, plan);
+  const e = createEngine(state, params.feeTable, config, options.witness ?? true, seal, plan, false, onStep);
   const capacity = config.maxL1Ops + config.maxL2Txs;
   if (params.l1Ops.length > config.maxL1Ops) {
     throw new BatchError('BATCH_TOO_LARGE', `${params.l1Ops.length} L1 ops exceed maxL1Ops ${config.maxL1Ops}`);

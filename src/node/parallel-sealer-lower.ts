@@ -18,8 +18,9 @@
  * - record per update (`recordLayout(lo, hi).bytes`): old leaf | new leaf | hi × 3 siblings (levels
  *   0..s-1 used, as in a proof) | new nodes at levels lo..hi (lo..s used).
  */
-import { emptySubtree, nodeKey, SIBLINGS_PER_LEVEL } from '../core/smt.ts';
+import { nodeKey, SIBLINGS_PER_LEVEL } from '../core/smt.ts';
 import { poseidon4Engine } from '../core/poseidon.ts';
+import { copyNode, NODE_WORDS, NodeArena, wordsOf } from './parallel-sealer-arena.ts';
 
 export const LEAF_INPUT_BYTES = 4 * 32;
 const TWO32 = 2 ** 32;
@@ -70,22 +71,25 @@ export type SealerReply =
 
 export class LowerStage {
   /**
-   * Per level below hi: node index -> value, base snapshot and this stage's writes in one map (one
-   * lookup per read; small-integer keys hash far cheaper than level·2^32 + index, a heap double).
+   * Per level below hi: node index -> arena slot, base snapshot and this stage's writes in one map
+   * (one lookup per read; small-integer keys hash far cheaper than level·2^32 + index, a heap double).
    */
-  private readonly nodes: Map<number, Uint8Array>[] = [];
+  private readonly slots: Map<number, number>[] = [];
   /** Per level below hi: indices this stage wrote (below lo: the batch's `changes` there). */
   private readonly written: Set<number>[] = [];
-  private readonly empty: Uint8Array[] = [];
+  private readonly arena: NodeArena;
   private readonly engine = poseidon4Engine();
+  /** The engine's memory as words: inputs and output move by `copyNode`. */
+  private readonly mem: Int32Array;
   readonly layout: RecordLayout;
 
   constructor(readonly lo: number, readonly hi: number) {
     this.layout = recordLayout(lo, hi);
+    this.arena = new NodeArena(hi);
+    this.mem = wordsOf(this.engine.mem);
     for (let k = 0; k <= hi; k++) {
-      this.nodes.push(new Map());
+      this.slots.push(new Map());
       this.written.push(new Set());
-      this.empty.push(emptySubtree(k));
     }
   }
 
@@ -94,64 +98,89 @@ export class LowerStage {
    * before any update below it), so a written node is never overwritten; the check is a safety net.
    */
   addSnapshot(keys: Float64Array, values: Uint8Array): void {
+    const from = wordsOf(values);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] ?? 0;
       const level = Math.floor(key / TWO32);
       const index = key - level * TWO32;
-      const map = this.nodes[level];
-      if (map === undefined) continue;
-      if (this.written[level]?.has(index) !== true) map.set(index, values.subarray(i * 32, i * 32 + 32));
+      const map = this.slots[level];
+      if (map === undefined || this.written[level]?.has(index) === true) continue;
+      let slot = map.get(index);
+      if (slot === undefined) {
+        slot = this.arena.alloc();
+        map.set(index, slot);
+      }
+      copyNode(from, i * NODE_WORDS, this.arena.words, slot * NODE_WORDS);
     }
   }
 
-  private node(level: number, index: number): Uint8Array {
-    return this.nodes[level]?.get(index) ?? this.empty[level] ?? emptySubtree(level);
+  /** The node's slot (level < hi): its own, or the empty subtree's. */
+  private slot(level: number, index: number): number {
+    return this.slots[level]?.get(index) ?? level;
   }
 
-  private write(level: number, index: number, value: Uint8Array): void {
-    this.nodes[level]?.set(index, value);
+  /** Marks the node written and returns its own slot (allocated on first write). */
+  private writeSlot(level: number, index: number): number {
+    const map = this.slots[level];
+    let slot = map?.get(index);
+    if (slot === undefined || this.arena.isEmpty(slot)) {
+      slot = this.arena.alloc();
+      map?.set(index, slot);
+    }
     this.written[level]?.add(index);
+    return slot;
   }
 
   /**
    * Processes `input`'s updates [start, end) into `out` (one record each). Cost: (1 + s) 4-input
-   * Poseidon hashes per update, plus 3·s map reads.
+   * Poseidon hashes per update, plus 3·s map reads and ~5 node copies per hash.
    */
   run(input: LowerInput, start: number, end: number, out: Uint8Array): void {
     const { indices, splits, leafInputs } = input;
-    const { oldLeaf, newLeaf, siblings, nodes, bytes } = this.layout;
-    // Inputs go straight into the engine's memory; each result is copied out once (it is kept).
-    const { mem, input: at, output, hash } = this.engine;
+    const W = 4;
+    const oldLeaf = this.layout.oldLeaf / W;
+    const newLeaf = this.layout.newLeaf / W;
+    const siblings = this.layout.siblings / W;
+    const nodes = this.layout.nodes / W;
+    const bytes = this.layout.bytes / W;
+    const rec = wordsOf(out);
+    // Inputs go straight into the engine's memory; each result is copied out where it is kept.
+    const { mem: memBytes, input: at, output, hash } = this.engine;
+    const mem = this.mem;
+    const inW = at / W;
+    const outW = output / W;
+    const arena = this.arena;
     for (let u = start; u < end; u++) {
       const o = (u - start) * bytes;
       const split = splits[u] ?? this.lo;
       let i = indices[u] ?? 0;
-      out.set(this.node(0, i), o + oldLeaf);
-      mem.set(leafInputs.subarray(u * LEAF_INPUT_BYTES, (u + 1) * LEAF_INPUT_BYTES), at);
+      copyNode(arena.words, this.slot(0, i) * NODE_WORDS, rec, o + oldLeaf);
+      memBytes.set(leafInputs.subarray(u * LEAF_INPUT_BYTES, (u + 1) * LEAF_INPUT_BYTES), at);
       hash();
-      let cur = mem.slice(output, output + 32);
-      out.set(cur, o + newLeaf);
-      this.write(0, i, cur);
-      if (this.lo === 0) out.set(cur, o + nodes);
+      copyNode(mem, outW, rec, o + newLeaf);
+      const leaf = this.writeSlot(0, i);
+      copyNode(mem, outW, arena.words, leaf * NODE_WORDS);
+      if (this.lo === 0) copyNode(mem, outW, rec, o + nodes);
       let s = o + siblings;
       for (let k = 0; k < split; k++) {
         const p = i % 4;
         const first = i - p;
+        // The path's node (the last result) first: the sibling copies do not touch the output.
+        copyNode(mem, outW, mem, inW + p * NODE_WORDS);
         for (let c = 0; c < 4; c++) {
-          if (c === p) {
-            mem.set(cur, at + c * 32);
-            continue;
-          }
-          const sib = this.node(k, first + c);
-          mem.set(sib, at + c * 32);
-          out.set(sib, s);
-          s += 32;
+          if (c === p) continue;
+          const sib = this.slot(k, first + c) * NODE_WORDS;
+          copyNode(arena.words, sib, mem, inW + c * NODE_WORDS);
+          copyNode(arena.words, sib, rec, s);
+          s += NODE_WORDS;
         }
         hash();
-        cur = mem.slice(output, output + 32);
         i = (i - p) / 4;
-        if (k + 1 < this.hi) this.write(k + 1, i, cur);
-        if (k + 1 >= this.lo) out.set(cur, o + nodes + (k + 1 - this.lo) * 32);
+        if (k + 1 < this.hi) {
+          const slot = this.writeSlot(k + 1, i);
+          copyNode(mem, outW, arena.words, slot * NODE_WORDS);
+        }
+        if (k + 1 >= this.lo) copyNode(mem, outW, rec, o + nodes + (k + 1 - this.lo) * NODE_WORDS);
       }
     }
   }
@@ -162,11 +191,12 @@ export class LowerStage {
     for (let k = 0; k < this.lo; k++) size += this.written[k]?.size ?? 0;
     const keys = new Float64Array(size);
     const values = new Uint8Array(size * 32);
+    const to = wordsOf(values);
     let n = 0;
     for (let k = 0; k < this.lo; k++) {
       for (const index of this.written[k] ?? []) {
         keys[n] = nodeKey(k, index);
-        values.set(this.node(k, index), n * 32);
+        copyNode(this.arena.words, this.slot(k, index) * NODE_WORDS, to, n * NODE_WORDS);
         n++;
       }
     }

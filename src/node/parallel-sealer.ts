@@ -4,7 +4,8 @@
  * 100k accounts), so the tree is cut at a split level and the two halves are pipelined:
  *
  * 1. plan (main thread, no hashing): `planBatch` runs the STF's rules and yields each witness step's
- *    ordered leaf updates, receipts, exits and fees;
+ *    ordered leaf updates, receipts, exits and fees; steps are reported as they are planned, so the
+ *    worker starts on the first part while the rest is planned (planning is ~2% of a batch);
  * 2. lower stage (worker thread, parallel-sealer-lower.ts): per update, in order, the new leaf, the
  *    siblings below the split and the new nodes up to it, over its own overlay and a snapshot of the
  *    base nodes it can read (shipped as transferable buffers, in parts fed as it progresses); records
@@ -23,7 +24,7 @@
 import { Worker } from 'node:worker_threads';
 import { accountLeafInputs, exitLeaf } from '../core/account.ts';
 import { RampartError } from '../core/errors.ts';
-import { frToBytesLE, readFrLEView, writeFrLEView, type Fr } from '../core/field.ts';
+import { frToBytesLE, readFrLEView, writeFrLEView } from '../core/field.ts';
 import { MemoryNodeStore, nodeKey, SIBLINGS_PER_LEVEL, SparseMerkleTree, treeLevels, type NodeKey } from '../core/smt.ts';
 import type { StateReader } from '../core/state.ts';
 import {
@@ -35,11 +36,13 @@ import {
   type BatchResult,
   type Exit,
   type LeafUpdateWitness,
+  type PlannedStep,
   type PlannedUpdate,
   type SignatureVerifier,
   type StepWitness,
   type StfConfig,
 } from '../core/stf.ts';
+import { wordsOf } from './parallel-sealer-arena.ts';
 import { UpperTree } from './parallel-sealer-upper.ts';
 import { LEAF_INPUT_BYTES, recordLayout, type LowerInput, type SealerReply, type SealerRequest } from './parallel-sealer-lower.ts';
 
@@ -235,10 +238,8 @@ export class SplitController {
   }
 }
 
-/** 32 LE bytes at `offset` of `bytes` (written by the engine, so canonical) into an Fr. */
-function readFr(bytes: Uint8Array, offset: number): Fr {
-  return readFrLEView(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset);
-}
+/** Witness proofs per sibling slab (~390 KB at depth 32). */
+const SIBLING_SLAB = 256;
 
 /**
  * Lower-stage input for updates [from, to): indices, splits, leaf preimages, and every base node the
@@ -321,9 +322,14 @@ export async function upperStage(
   const exitTree = new SparseMerkleTree(config.exitTreeDepth, new MemoryNodeStore());
   const layout = recordLayout(split.lo, split.hi);
   const proofBytes = levels * SIBLINGS_PER_LEVEL * 32;
-  const oldRoot = readFr(tree.root(), 0);
-  // One view over every record: no per-read DataView.
+  const oldRoot = tree.root();
+  // One view over every record: no per-read DataView; nodes move to the tree as words.
   const records = new DataView(stream.records.buffer, stream.records.byteOffset, stream.records.byteLength);
+  const recordWords = wordsOf(stream.records);
+  // Witness siblings are views into slabs of SIBLING_SLAB proofs: one allocation of a large buffer
+  // costs ~1 µs, as much as filling it.
+  let slab = new Uint8Array(0);
+  let slabWords: Int32Array = new Int32Array(0);
   let root = oldRoot;
   const steps: StepWitness[] = [];
   const exits: Exit[] = [];
@@ -337,10 +343,15 @@ export async function upperStage(
       const s = splitOf[n] ?? split.lo;
       let at = Math.floor(u.index / 4 ** s);
       if (witness) {
+        const slot = n % SIBLING_SLAB;
+        if (slot === 0) {
+          slab = new Uint8Array(SIBLING_SLAB * proofBytes);
+          slabWords = wordsOf(slab);
+        }
         const lower = s * SIBLINGS_PER_LEVEL * 32;
-        const siblings = new Uint8Array(proofBytes);
+        const siblings = slab.subarray(slot * proofBytes, (slot + 1) * proofBytes);
         siblings.set(rec.subarray(layout.siblings, layout.siblings + lower));
-        tree.siblings(s, at, siblings, lower);
+        tree.siblings(s, at, slabWords, (slot * proofBytes + lower) / 4);
         leafUpdates.push({
           index: u.index,
           before: u.before,
@@ -354,8 +365,7 @@ export async function upperStage(
       // clears its own mark), so levels between lo and s stay exact for later reads.
       at = Math.floor(u.index / 4 ** split.lo);
       for (let j = split.lo; j <= s; j++) {
-        const o = layout.nodes + (j - split.lo) * 32;
-        tree.setDeferred(j, at, rec.slice(o, o + 32));
+        tree.setDeferred(j, at, recordWords, (n * layout.bytes + layout.nodes + (j - split.lo) * 32) / 4);
         at = Math.floor(at / 4);
       }
       n++;
@@ -370,7 +380,7 @@ export async function upperStage(
       exit = witness ? { leaf, siblings, preRoot, postRoot: exitTree.root() } : undefined;
     }
     if (witness) {
-      const postRoot = readFr(tree.root(), 0);
+      const postRoot = tree.root();
       steps.push({
         kind: step.kind,
         slot: step.slot,
@@ -398,7 +408,7 @@ export async function upperStage(
   tree.changes(nodes);
   return {
     oldRoot,
-    newRoot: readFr(tree.root(), 0),
+    newRoot: tree.root(),
     oldNextIndex: plan.oldNextIndex,
     newNextIndex: plan.newNextIndex,
     exitRoot: exitTree.root(),
@@ -509,36 +519,63 @@ export class ParallelSealer {
   ): Promise<BatchResult> {
     if (this.dead) throw new ParallelSealerError('PARALLEL_SEALER_CLOSED', 'parallel sealer worker has exited');
     const t0 = performance.now();
-    // Throws exactly what applyBatch throws, before any thread is involved.
-    const plan = planBatch(state, params, config, options.verified === undefined ? {} : { verified: options.verified }, verifySignature);
     const levels = treeLevels(config.treeDepth);
     const split = splitPlan(this.splitLevel, levels);
-    const updates = plan.steps.flatMap((s) => s.updates);
-    const t1 = performance.now();
+    // Records are allocated before planning, for as many updates as the batch can make: an L1 op or
+    // an included L2 transaction writes at most two leaves, fee settlement one per fee-table entry.
+    const maxUpdates = 2 * (params.l1Ops.length + Math.min(params.l2Txs.length, config.maxL2Txs)) + params.feeTable.length;
     const id = this.nextId++;
-    const stream = new RecordStream(recordLayout(split.lo, split.hi).bytes, updates.length);
+    const stream = new RecordStream(recordLayout(split.lo, split.hi).bytes, maxUpdates);
     this.current = { id, stream };
     this.worker.ref();
     try {
       const progress = stream.progress;
-      this.post({ type: 'job', id, lo: split.lo, hi: split.hi, chunkSize: this.chunkSize, progress, records: stream.records });
       const control = new SplitController(split, this.adaptive, this.partSize);
-      const splitOf = new Uint8Array(updates.length);
+      const splitOf = new Uint8Array(maxUpdates);
       const seen = new Set<NodeKey>();
+      const updates: PlannedUpdate[] = [];
+      let planned = false;
+      let ended = false;
       let posted = 0;
       const postPart = (size: number): void => {
+        if (posted === 0) {
+          this.post({ type: 'job', id, lo: split.lo, hi: split.hi, chunkSize: this.chunkSize, progress, records: stream.records });
+        }
         const to = Math.min(updates.length, posted + size);
         control.choose(splitOf, posted, to);
         const input = buildLowerInput(state, updates, posted, to, splitOf, split, seen);
         this.post({ type: 'input', id, ...input }, [input.indices.buffer, input.splits.buffer, input.leafInputs.buffer, input.snapKeys.buffer, input.snapValues.buffer]);
         posted = to;
-        if (posted === updates.length) this.post({ type: 'end', id });
+        end();
       };
-      // The worker starts on a small first part; later parts keep its queue one part deep, each
-      // with splits steered by how far it runs ahead of this thread.
-      postPart(this.firstPart);
-      if (posted < updates.length) postPart(this.partSize);
-      if (updates.length === 0) this.post({ type: 'end', id });
+      const end = (): void => {
+        if (!planned || ended || posted < updates.length) return;
+        ended = true;
+        this.post({ type: 'end', id });
+      };
+      // The worker starts on a small first part as soon as it is planned, and hashes while the rest
+      // is planned (its queue kept one part deep, at the starting split: nothing to steer by yet).
+      const onStep = (step: PlannedStep): void => {
+        for (const u of step.updates) updates.push(u);
+        if (updates.length > maxUpdates) return;
+        if (posted === 0) {
+          if (updates.length >= this.firstPart) postPart(this.firstPart);
+        } else if (updates.length - posted >= this.partSize && posted - Atomics.load(progress, 0) < this.partSize) {
+          postPart(this.partSize);
+        }
+      };
+      // Throws exactly what applyBatch throws (a job it abandons is dropped by the next one).
+      const plan = planBatch(state, params, config, options.verified === undefined ? { onStep } : { verified: options.verified, onStep }, verifySignature);
+      planned = true;
+      if (updates.length > maxUpdates) {
+        throw new ParallelSealerError('PARALLEL_SEALER_INTERNAL', `${updates.length} leaf updates exceed the bound ${maxUpdates}`);
+      }
+      const t1 = performance.now();
+      // Later parts keep its queue one part deep, each with splits steered by how far it runs ahead
+      // of this thread.
+      if (posted === 0) postPart(this.firstPart);
+      if (posted < updates.length && posted - Atomics.load(progress, 0) < 2 * this.partSize) postPart(this.partSize);
+      end();
       const feed = (n: number): void => {
         if (posted === updates.length) return;
         const done = Atomics.load(progress, 0);

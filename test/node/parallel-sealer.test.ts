@@ -6,7 +6,7 @@ import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { MAX_BALANCE } from '../../src/core/params.ts';
 import { SparseMerkleTree, treeLevels } from '../../src/core/smt.ts';
 import { MemoryState } from '../../src/core/state.ts';
-import { applyBatch, BatchError, createStfConfig, planBatch, type ApplyBatchParameters, type FeeEntry, type StfConfig } from '../../src/core/stf.ts';
+import { applyBatch, BatchError, createStfConfig, planBatch, type ApplyBatchParameters, type FeeEntry, type PlannedStep, type StfConfig } from '../../src/core/stf.ts';
 import type { L1Op, L2Tx } from '../../src/core/tx.ts';
 import { createParallelSealer, ParallelSealer, ParallelSealerError, SplitController, splitPlan, type SealBatch } from '../../src/node/parallel-sealer.ts';
 import { DOMAIN, replayStep, signTx, user } from '../support/rollup.ts';
@@ -160,7 +160,9 @@ test('planBatch decides exactly what applyBatch does, without hashing', () => {
   const state = genesis(SMALL, 40);
   const { params, verified } = randomBatch(state, SMALL, rng(3));
   const full = applyBatch(state, params, SMALL, { verified });
-  const plan = planBatch(state, params, SMALL, { verified });
+  const reported: PlannedStep[] = [];
+  const plan = planBatch(state, params, SMALL, { verified, onStep: (step) => reported.push(step) });
+  assert.deepStrictEqual(reported, plan.steps, 'onStep reports every step, in order');
   assert.deepStrictEqual(plan.l1Receipts, full.l1Receipts);
   assert.deepStrictEqual(plan.l2Receipts, full.l2Receipts);
   assert.deepStrictEqual(plan.feeTotals, full.feeTotals);
@@ -218,6 +220,24 @@ test('a malformed batch rejects with applyBatch’s error and the sealer keeps w
   assert.equal(await closing, 0, 'the worker leaves its event loop on its own');
   await assert.rejects(sealer.seal(state, params, SMALL), (e: unknown) => e instanceof ParallelSealerError && e.code === 'PARALLEL_SEALER_CLOSED');
   assert.equal(await sealer.close(), 0, 'close is idempotent');
+});
+
+test('a batch that fails after hashing started (fee settlement overflow) rejects like applyBatch; the next one seals', async () => {
+  const state = genesis(DEEP, 20);
+  // Planning throws only at fee settlement, after every transfer was planned and posted in parts.
+  const sealer = new ParallelSealer({ chunkSize: 2, firstPart: 3, partSize: 4 });
+  const transfers: L2Tx[] = [2, 3, 4, 5, 6, 8, 9, 10].map((from) => ({ kind: 'transfer', from, to: from + 1, amountF: floatEncode(FLOAT32, 5n), maxFeeF: MAXFEE, nonce: 0, signature: DUMMY_SIGNATURE }));
+  const verified = transfers.map(() => true);
+  const feeTable = [{ tokenId: 0, accountIdx: 1, fee: 1n }];
+  const overflow = { l1Ops: [{ kind: 'deposit', l1Address: 7n, tokenId: 0, amount: MAX_BALANCE - 1000n, toIdx: 1 } as const], l2Txs: transfers, feeTable };
+  try {
+    assert.throws(() => applyBatch(state, overflow, DEEP, { verified }), (e: unknown) => e instanceof BatchError && e.code === 'FEE_SETTLEMENT_OVERFLOW');
+    await assert.rejects(sealer.seal(state, overflow, DEEP, { verified }), (e: unknown) => e instanceof BatchError && e.code === 'FEE_SETTLEMENT_OVERFLOW');
+    const params = { l1Ops: [], l2Txs: transfers, feeTable };
+    assert.deepStrictEqual(await sealer.seal(state, params, DEEP, { verified }), applyBatch(state, params, DEEP, { verified }));
+  } finally {
+    assert.equal(await sealer.close(), 0);
+  }
 });
 
 test('a worker that dies mid-batch fails that batch with a typed error instead of hanging', async () => {
