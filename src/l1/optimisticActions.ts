@@ -11,26 +11,15 @@ import { L1Error } from './errors.ts';
 import { disputeGameAbi } from './generated/DisputeGame.ts';
 import { rollupAbi } from './generated/Rollup.ts';
 import type { CommitHeader } from './rollupActions.ts';
-import { getLogsChunked } from './rollupActions.ts';
-import { sendAndWait } from './sendAndWait.ts';
+import { getLogsChunked, writeRollup } from './rollupActions.ts';
+import { writeContractAndWait } from './sendAndWait.ts';
 
 const rAbi = rollupAbi as Abi;
 const gAbi = disputeGameAbi as Abi;
 /** The game's ABI plus the Rollup's errors, so a revert from inside removeBatchesFrom decodes by name. */
 const gWriteAbi = [...gAbi, ...rAbi.filter((x) => x.type === 'error')] as Abi;
 
-async function write(clients: L1Clients, address: Address, abi: Abi, context: string, functionName: string, args: readonly unknown[], value?: bigint): Promise<TransactionReceipt> {
-  const wallet = clients.wallet;
-  if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${context}.${functionName}: no signing key`);
-  return sendAndWait({
-    public: clients.public,
-    context: `${context}.${functionName}`,
-    send: () => wallet.writeContract({ address, abi, functionName, args, ...(value === undefined ? {} : { value }) } as unknown as Parameters<typeof wallet.writeContract>[0]),
-  });
-}
-
-const rollupWrite = (c: L1Clients, rollup: Address, fn: string, args: readonly unknown[], value?: bigint) => write(c, rollup, rAbi, 'Rollup', fn, args, value);
-const gameWrite = (c: L1Clients, game: Address, fn: string, args: readonly unknown[], value?: bigint) => write(c, game, gWriteAbi, 'DisputeGame', fn, args, value);
+const gameWrite = (c: L1Clients, game: Address, fn: string, args: readonly unknown[], value?: bigint) => writeContractAndWait(c, game, gWriteAbi, 'DisputeGame', fn, args, value);
 const read = <T>(c: L1Clients, address: Address, abi: Abi, functionName: string, args: readonly unknown[] = []): Promise<T> =>
   c.public.readContract({ address, abi, functionName, args }) as Promise<T>;
 
@@ -74,7 +63,7 @@ export type CommitWithBondParameters = {
 /** Commits a batch as a bonded assertion (modes 1/2); returns the receipt and the new commitId. */
 export async function commitWithBond(clients: L1Clients, rollup: Address, p: CommitWithBondParameters): Promise<{ receipt: TransactionReceipt; batchNum: bigint; commitId: bigint }> {
   const bond = p.bond ?? (await read<bigint>(clients, rollup, rAbi, 'assertionBond'));
-  const receipt = await rollupWrite(clients, rollup, 'commitBatch', [p.header, p.l1Ops, p.batchData], bond + (p.proverRewardWei ?? 0n));
+  const receipt = await writeRollup(clients, rollup, 'commitBatch', [p.header, p.l1Ops, p.batchData], bond + (p.proverRewardWei ?? 0n));
   const [ev] = parseEventLogs({ abi: rAbi, logs: receipt.logs, eventName: 'AssertionCommitted' }) as unknown as { args: { batchNum: bigint; commitId: bigint } }[];
   if (ev === undefined) throw new L1Error('L1_RPC_FAILED', 'commitBatch receipt has no AssertionCommitted event (mode 0 rollup?)');
   return { receipt, batchNum: ev.args.batchNum, commitId: ev.args.commitId };
@@ -82,17 +71,17 @@ export async function commitWithBond(clients: L1Clients, rollup: Address, p: Com
 
 /** Makes batch `batchNum` final (anyone; window passed, no open dispute, previous final, multi: proven). */
 export function finalizeBatch(clients: L1Clients, rollup: Address, batchNum: bigint) {
-  return rollupWrite(clients, rollup, 'finalizeBatch', [batchNum]);
+  return writeRollup(clients, rollup, 'finalizeBatch', [batchNum]);
 }
 
 /** Moves the bond (and unpaid multi reward) of a removed commit to its committer's claimable balance. */
 export function reclaimBond(clients: L1Clients, rollup: Address, commitId: bigint) {
-  return rollupWrite(clients, rollup, 'reclaimBond', [commitId]);
+  return writeRollup(clients, rollup, 'reclaimBond', [commitId]);
 }
 
 /** Pays the caller's claimable balance on the Rollup (returned bonds and rewards). */
 export function claimRollup(clients: L1Clients, rollup: Address) {
-  return rollupWrite(clients, rollup, 'claim', []);
+  return writeRollup(clients, rollup, 'claim', []);
 }
 
 export type Assertion = {

@@ -25,7 +25,7 @@ import { L1Error } from './errors.ts';
 import { rollupAbi } from './generated/Rollup.ts';
 import { sequencerRegistryAbi } from './generated/SequencerRegistry.ts';
 import type { CommitHeader } from './rollupActions.ts';
-import { sendAndWait } from './sendAndWait.ts';
+import { writeContractAndWait } from './sendAndWait.ts';
 
 const abi = sequencerRegistryAbi as Abi;
 
@@ -139,14 +139,8 @@ export async function getActiveSet(clients: L1Clients, registry: Address, epoch:
   return (await clients.public.readContract({ address: registry, abi, functionName: 'activeSet', args: [epoch] })) as readonly Address[];
 }
 
-async function write(clients: L1Clients, registry: Address, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = clients.wallet;
-  if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${functionName}: no signing key`);
-  return sendAndWait({
-    public: clients.public,
-    context: `SequencerRegistry.${functionName}`,
-    send: () => wallet.writeContract({ address: registry, abi, functionName, args, ...(value === undefined ? {} : { value }) } as unknown as Parameters<typeof wallet.writeContract>[0]),
-  });
+function write(clients: L1Clients, registry: Address, functionName: string, args: readonly unknown[], value?: bigint) {
+  return writeContractAndWait(clients, registry, abi, 'SequencerRegistry', functionName, args, value);
 }
 
 /** Join with `stakeWei` (≥ minStake) and this sequencer's public JSON-RPC URL; active two epochs later. */

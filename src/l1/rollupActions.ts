@@ -9,7 +9,7 @@ import type { L1Clients } from './createL1Clients.ts';
 import { L1Error } from './errors.ts';
 import { rollupAbi } from './generated/Rollup.ts';
 import { sequencerRegistryAbi } from './generated/SequencerRegistry.ts';
-import { sendAndWait } from './sendAndWait.ts';
+import { writeContractAndWait } from './sendAndWait.ts';
 
 /**
  * The Rollup's ABI plus the registry's errors: commitBatch reverts with the registry's own reason
@@ -148,14 +148,8 @@ export type CommitHeader = { readonly newRoot: bigint; readonly exitRoot: bigint
 export type Groth16Proof = { readonly a: readonly [bigint, bigint]; readonly b: readonly [readonly [bigint, bigint], readonly [bigint, bigint]]; readonly c: readonly [bigint, bigint] };
 
 /** Sends any Rollup call with the clients' key and waits for it; reverts surface as ContractRevertedError with the Rollup's reason. */
-export async function writeRollup(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[], value?: bigint) {
-  const wallet = clients.wallet;
-  if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${functionName}: no signing key`);
-  return sendAndWait({
-    public: clients.public,
-    context: `Rollup.${functionName}`,
-    send: () => wallet.writeContract({ address: rollup, abi, functionName, args, ...(value === undefined ? {} : { value }) } as unknown as Parameters<typeof wallet.writeContract>[0]),
-  });
+export function writeRollup(clients: L1Clients, rollup: Address, functionName: string, args: readonly unknown[], value?: bigint) {
+  return writeContractAndWait(clients, rollup, abi, 'Rollup', functionName, args, value);
 }
 
 /** `proverRewardWei` is attached as the batch's proving reward (docs/PROTOCOL.md §11.2). */

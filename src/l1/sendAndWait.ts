@@ -1,4 +1,5 @@
-import type { Chain, Hash, HttpTransport, PublicClient, TransactionReceipt } from 'viem';
+import type { Abi, Address, Chain, Hash, HttpTransport, PublicClient, TransactionReceipt } from 'viem';
+import type { L1Clients } from './createL1Clients.ts';
 import { decodeL1Error } from './decodeL1Error.ts';
 import { L1Error } from './errors.ts';
 
@@ -40,4 +41,18 @@ export async function sendAndWait(params: SendAndWaitParameters): Promise<Transa
     });
   }
   return receipt;
+}
+
+/**
+ * Calls `contract.functionName(args)` (payable with `value`) with the clients' key and waits for the
+ * receipt (sendAndWait). Errors name `contract.functionName`; reverts decode against `abi`'s errors.
+ */
+export function writeContractAndWait(clients: L1Clients, address: Address, abi: Abi, contract: string, functionName: string, args: readonly unknown[], value?: bigint): Promise<TransactionReceipt> {
+  const wallet = clients.wallet;
+  if (wallet === undefined) throw new L1Error('L1_TX_FAILED', `${contract}.${functionName}: no signing key`);
+  return sendAndWait({
+    public: clients.public,
+    context: `${contract}.${functionName}`,
+    send: () => wallet.writeContract({ address, abi, functionName, args, ...(value === undefined ? {} : { value }) } as unknown as Parameters<typeof wallet.writeContract>[0]),
+  });
 }
