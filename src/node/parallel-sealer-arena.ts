@@ -57,6 +57,20 @@ export class NodeArena {
     return this.used++;
   }
 
+  /**
+   * The slot node `index` of one level is written into: `slots` (index → slot) gives its own slot,
+   * allocated on first write (a shared empty-subtree slot is never written); `written` records it.
+   */
+  writeSlot(slots: Map<number, number> | undefined, written: Set<number> | undefined, index: number): number {
+    let slot = slots?.get(index);
+    if (slot === undefined || this.isEmpty(slot)) {
+      slot = this.alloc();
+      slots?.set(index, slot);
+    }
+    written?.add(index);
+    return slot;
+  }
+
   /** A copy of the node in `slot`. */
   slice(slot: number): Uint8Array {
     return this.bytes.slice(slot * 32, slot * 32 + 32);

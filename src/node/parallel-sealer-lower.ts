@@ -119,16 +119,9 @@ export class LowerStage {
     return this.slots[level]?.get(index) ?? level;
   }
 
-  /** Marks the node written and returns its own slot (allocated on first write). */
+  /** Marks the node written and returns its own slot (NodeArena.writeSlot). */
   private writeSlot(level: number, index: number): number {
-    const map = this.slots[level];
-    let slot = map?.get(index);
-    if (slot === undefined || this.arena.isEmpty(slot)) {
-      slot = this.arena.alloc();
-      map?.set(index, slot);
-    }
-    this.written[level]?.add(index);
-    return slot;
+    return this.arena.writeSlot(this.slots[level], this.written[level], index);
   }
 
   /**

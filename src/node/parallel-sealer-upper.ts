@@ -52,16 +52,9 @@ export class UpperTree {
     return slot;
   }
 
-  /** The node's own slot for writing (allocated on first write; empty-subtree slots are shared). */
+  /** Marks the node written and returns its own slot (NodeArena.writeSlot). */
   private writeSlot(level: number, index: number): number {
-    const map = this.slots[level];
-    let slot = map?.get(index);
-    if (slot === undefined || this.arena.isEmpty(slot)) {
-      slot = this.arena.alloc();
-      map?.set(index, slot);
-    }
-    this.written[level]?.add(index);
-    return slot;
+    return this.arena.writeSlot(this.slots[level], this.written[level], index);
   }
 
   /** One 4-input Poseidon over the (recursively resolved) children. */
