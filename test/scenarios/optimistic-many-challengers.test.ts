@@ -20,8 +20,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex, keccak256, toHex } from 'viem';
-import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
-import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
+import type { L1Clients } from '../../src/l1/createL1Clients.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import {
   claimGame,
@@ -43,20 +42,15 @@ import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
-import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
+import type { DevnetStack } from '../../src/node/devnet-stack.ts';
 import type { RampartNode } from '../../src/node/node.ts';
 import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { commitFraud, playScripted, startWatchtower, restartSequencer } from '../support/dispute-actors.ts';
+import { commitFraud, playScripted, startWatchtower, restartSequencer, OPTIMISTIC_SCENARIO, startOptimisticStack, stackClients } from '../support/dispute-actors.ts';
 
-const WINDOW = 600;
-const CLOCK = 300;
-const BOND = 10n ** 17n;
-const CHALLENGE_BOND = 4n * 10n ** 16n;
-const BURN = '0x000000000000000000000000000000000000dEaD';
-const CIRCUIT = CIRCUIT_SETS['depth32-tx8'];
+const { WINDOW, CLOCK, BOND, CHALLENGE_BOND, BURN, CIRCUIT } = OPTIMISTIC_SCENARIO;
 let stack: DevnetStack;
 let alice: L1Clients;
 let bob: L1Clients;
@@ -79,8 +73,8 @@ const reverts = (reason: string) => (e: unknown) => e instanceof ContractReverte
 const blockTime = async (blockNumber: bigint): Promise<bigint> => (await alice.public.getBlock({ blockNumber })).timestamp;
 
 before(async () => {
-  stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, userAccounts: 8, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
-  const mk = (key: Hex | undefined) => createL1Clients({ url: stack.l1Url, privateKey: key ?? '0x', chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  stack = await startOptimisticStack({ userAccounts: 8 });
+  const mk = (key: Hex | undefined) => stackClients(stack, key ?? '0x');
   [alice, bob, seq, colluder, lazy] = await Promise.all([mk(stack.accounts[0]?.privateKey), mk(stack.accounts[1]?.privateKey), mk(stack.roles.sequencer.privateKey), mk(stack.accounts[3]?.privateKey), mk(stack.accounts[4]?.privateKey)]);
   griefers = await Promise.all([5, 6, 7].map((i) => mk(stack.accounts[i]?.privateKey)));
   watchtower = await startWatchtower({ l1Url: stack.l1Url, chainId: stack.chainId, rollup: stack.rollup, deployBlock: stack.deployBlock, circuit: CIRCUIT, privateKey: stack.accounts[2]?.privateKey ?? '0x' });

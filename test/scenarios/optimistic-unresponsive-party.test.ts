@@ -15,27 +15,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex } from 'viem';
-import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
-import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
+import type { L1Clients } from '../../src/l1/createL1Clients.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import { getCommitId, getDisputeEvents, getFinalityStatus, getGame, getSettlement, getSettlementEvents, openDispute, respond } from '../../src/l1/optimisticActions.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { writeRollup } from '../../src/l1/rollupActions.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
-import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
+import type { DevnetStack } from '../../src/node/devnet-stack.ts';
 import type { RampartNode } from '../../src/node/node.ts';
 import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { commitFraud, playScripted, startWatchtower } from '../support/dispute-actors.ts';
+import { commitFraud, playScripted, startWatchtower, OPTIMISTIC_SCENARIO, startOptimisticStack, stackClients } from '../support/dispute-actors.ts';
 
-const WINDOW = 600;
-const CLOCK = 300;
-const BOND = 10n ** 17n;
-const CHALLENGE_BOND = 4n * 10n ** 16n;
-const BURN = '0x000000000000000000000000000000000000dEaD';
-const CIRCUIT = CIRCUIT_SETS['depth32-tx8'];
+const { WINDOW, CLOCK, BOND, CHALLENGE_BOND, BURN, CIRCUIT } = OPTIMISTIC_SCENARIO;
 let stack: DevnetStack;
 let alice: L1Clients;
 let bob: L1Clients;
@@ -53,8 +47,8 @@ const send = (c: L1Clients, functionName: string, args: readonly unknown[], valu
 const claimable = (who: Address) => alice.public.readContract({ address: game, abi: disputeGameAbi as Abi, functionName: 'claimable', args: [who] }) as Promise<bigint>;
 
 before(async () => {
-  stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
-  const mk = (key: Hex) => createL1Clients({ url: stack.l1Url, privateKey: key, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  stack = await startOptimisticStack();
+  const mk = (key: Hex) => stackClients(stack, key);
   [alice, bob, seq, griefer] = await Promise.all([mk(stack.accounts[0]?.privateKey ?? '0x'), mk(stack.accounts[1]?.privateKey ?? '0x'), mk(stack.roles.sequencer.privateKey), mk(stack.accounts[3]?.privateKey ?? '0x')]);
   watchtower = await startWatchtower({ l1Url: stack.l1Url, chainId: stack.chainId, rollup: stack.rollup, deployBlock: stack.deployBlock, circuit: CIRCUIT, privateKey: stack.accounts[2]?.privateKey ?? '0x' });
   game = (await getSettlement(alice, stack.rollup)).disputeGame;

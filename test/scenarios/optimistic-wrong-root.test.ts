@@ -19,15 +19,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { type Abi, type Address, type Hex } from 'viem';
-import { CIRCUIT_SETS } from '../../src/prover/circuit-params.ts';
-import { createL1Clients, type L1Clients } from '../../src/l1/createL1Clients.ts';
+import type { L1Clients } from '../../src/l1/createL1Clients.ts';
 import { increaseTime } from '../../src/l1/devnetActions.ts';
 import { withdraw, writeRollup } from '../../src/l1/rollupActions.ts';
 import { getDisputeEvents, getFinalityStatus, getSettlement } from '../../src/l1/optimisticActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
 import { rollupAbi } from '../../src/l1/generated/Rollup.ts';
 import { disputeGameAbi } from '../../src/l1/generated/DisputeGame.ts';
-import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
+import type { DevnetStack } from '../../src/node/devnet-stack.ts';
 import type { RampartNode } from '../../src/node/node.ts';
 import { SparseMerkleTree, siblingsToFr } from '../../src/core/smt.ts';
 import { frToBytesLE } from '../../src/core/field.ts';
@@ -35,14 +34,9 @@ import { domainHash } from '../../src/core/tx.ts';
 import { FLOAT16, FLOAT32, floatEncode } from '../../src/core/float.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { commitFraud, playScripted, startWatchtower, restartSequencer } from '../support/dispute-actors.ts';
+import { commitFraud, playScripted, startWatchtower, restartSequencer, OPTIMISTIC_SCENARIO, startOptimisticStack, stackClients } from '../support/dispute-actors.ts';
 
-const WINDOW = 600;
-const CLOCK = 300;
-const BOND = 10n ** 17n;
-const CHALLENGE_BOND = 4n * 10n ** 16n;
-const BURN = '0x000000000000000000000000000000000000dEaD';
-const CIRCUIT = CIRCUIT_SETS['depth32-tx8'];
+const { WINDOW, CLOCK, BOND, CHALLENGE_BOND, BURN, CIRCUIT } = OPTIMISTIC_SCENARIO;
 let stack: DevnetStack;
 let alice: L1Clients;
 let bob: L1Clients;
@@ -56,8 +50,8 @@ const addr = (c: L1Clients): Address => c.wallet?.account.address ?? '0x00000000
 const send = (c: L1Clients, functionName: string, args: readonly unknown[], value?: bigint) => writeRollup(c, stack.rollup, functionName, args, value);
 
 before(async () => {
-  stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
-  const mk = (key: Hex) => createL1Clients({ url: stack.l1Url, privateKey: key, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+  stack = await startOptimisticStack();
+  const mk = (key: Hex) => stackClients(stack, key);
   [alice, bob, seq] = await Promise.all([mk(stack.accounts[0]?.privateKey ?? '0x'), mk(stack.accounts[1]?.privateKey ?? '0x'), mk(stack.roles.sequencer.privateKey)]);
   watchtower = await startWatchtower(watchtowerOptions());
 });

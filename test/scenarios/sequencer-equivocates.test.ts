@@ -27,12 +27,12 @@ import { commitWithBond } from '../../src/l1/optimisticActions.ts';
 import { batchHeaderHash, getMemberInfo, getRegistryParams, getSlotInfo, mayCommit, recoverBatchHeaderSigner, signBatchHeader, slotAt, type RegistryParams } from '../../src/l1/registryActions.ts';
 import { getBatchCommit, getL1Consumed, type CommitHeader } from '../../src/l1/rollupActions.ts';
 import { ContractRevertedError } from '../../src/l1/errors.ts';
-import { startDevnetStack, type DevnetStack } from '../../src/node/devnet-stack.ts';
+import type { DevnetStack } from '../../src/node/devnet-stack.ts';
 import { lastCommittedOnL1 } from '../../src/node/follow.ts';
 import { signedHeaderFromJson, signedHeaderJson, type SignedHeaderJson } from '../../src/node/preconf.ts';
 import { signTx, user } from '../support/rollup.ts';
 import { rpc, txJson, waitFor } from '../support/rpc.ts';
-import { stateFromL1 } from '../support/dispute-actors.ts';
+import { stateFromL1, startOptimisticStack, stackClients } from '../support/dispute-actors.ts';
 
 const ETH = 10n ** 18n;
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -43,7 +43,7 @@ let p: RegistryParams;
 type Slashed = { sequencer: Address; amount: bigint; beneficiary: Address; paid: bigint; reason: Hex };
 
 before(async () => {
-  stack = await startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, sequencers: 3, settlement: { mode: 'optimistic', challengeWindow: 600, clockBudget: 300, assertionBond: 10n ** 17n, challengeBond: 4n * 10n ** 16n } });
+  stack = await startOptimisticStack({ sequencers: 3 });
   reader = await createL1Clients({ url: stack.l1Url, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
   assert.ok(stack.registry !== undefined);
   p = await getRegistryParams(reader, stack.registry);
@@ -58,7 +58,7 @@ const keyOf = (address: Address): Hex => {
   assert.ok(a !== undefined, `no devnet key for ${address}`);
   return a.privateKey;
 };
-const clientsOf = (key: Hex) => createL1Clients({ url: stack.l1Url, privateKey: key, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+const clientsOf = (key: Hex) => stackClients(stack, key);
 const slashes = async (): Promise<Slashed[]> =>
   ((await reader.public.getContractEvents({ address: stack.registry as Address, abi: sequencerRegistryAbi as Abi, eventName: 'Slashed', fromBlock: stack.deployBlock })) as unknown as { args: Slashed }[]).map((e) => e.args);
 const reasonOf = (r: Hex): string => Buffer.from(r.slice(2), 'hex').toString('utf8').replace(/\0+$/, '');

@@ -20,8 +20,34 @@ import { getCommittedBatches, getL1Consumed } from '../../src/l1/rollupActions.t
 import { deriveBatch } from '../../src/node/derivation.ts';
 import { nextMove, type GameView, type Role, type Trace } from '../../src/node/dispute-player.ts';
 import { startNode, type RampartNode } from '../../src/node/node.ts';
-import type { DevnetStack } from '../../src/node/devnet-stack.ts';
-import type { CircuitParams } from '../../src/prover/circuit-params.ts';
+import { startDevnetStack, type DevnetStack, type DevnetStackOptions } from '../../src/node/devnet-stack.ts';
+import { createL1Clients } from '../../src/l1/createL1Clients.ts';
+import { CIRCUIT_SETS, type CircuitParams } from '../../src/prover/circuit-params.ts';
+
+/**
+ * The optimistic scenarios' deployment: a 600 s challenge window, 300 s chess clocks, a 0.1 ETH
+ * assertion bond and a 0.04 ETH challenge bond, batches of the depth-32 8-transfer layout; the burned
+ * share of a bond goes to BURN.
+ */
+export const OPTIMISTIC_SCENARIO = {
+  WINDOW: 600,
+  CLOCK: 300,
+  BOND: 10n ** 17n,
+  CHALLENGE_BOND: 4n * 10n ** 16n,
+  BURN: '0x000000000000000000000000000000000000dEaD',
+  CIRCUIT: CIRCUIT_SETS['depth32-tx8'],
+} as const;
+
+/** A devnet stack with that settlement (nodes polling every 50 ms); `more` adds sequencers, users, … */
+export function startOptimisticStack(more: Partial<DevnetStackOptions> = {}): Promise<DevnetStack> {
+  const { WINDOW, CLOCK, BOND, CHALLENGE_BOND } = OPTIMISTIC_SCENARIO;
+  return startDevnetStack({ circuit: 'depth32-tx8', pollMs: 50, ...more, settlement: { mode: 'optimistic', challengeWindow: WINDOW, clockBudget: CLOCK, assertionBond: BOND, challengeBond: CHALLENGE_BOND } });
+}
+
+/** L1 clients on the stack's chain signing with `key`. */
+export function stackClients(stack: Pick<DevnetStack, 'l1Url' | 'chainId'>, key: Hex): Promise<L1Clients> {
+  return createL1Clients({ url: stack.l1Url, privateKey: key, chainId: stack.chainId, pollingIntervalMs: 20, retryCount: 0 });
+}
 
 /** The state after every live committed batch, derived from L1 calldata alone. */
 export async function stateFromL1(l1: L1Clients, rollup: Address, deployBlock: bigint, config: StfConfig): Promise<MemoryState> {
