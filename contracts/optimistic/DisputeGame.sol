@@ -3,33 +3,7 @@ pragma solidity ^0.8.24;
 
 import {PullPayments} from "../common/PullPayments.sol";
 import {BatchContext, IOneStepProver} from "./IOneStepProver.sol";
-
-/// @dev Rollup.assertions(commitId) and Rollup.batches(batchNum) getters: a static tuple is ABI-encoded
-/// exactly like a struct of the same fields, so the game decodes them into memory structs (no stack
-/// pressure from nine return values).
-struct AssertionView {
-    bytes32 stepDataHash;
-    bytes32 recordsRoot;
-    address committer;
-    uint96 bond;
-    uint64 batchNum;
-    uint16 l1Count;
-    uint32 txCount;
-    uint8 feeCount;
-    uint96 proverReward;
-}
-
-struct BatchView {
-    uint256 inputHash;
-    uint256 stateRoot;
-    uint256 exitRoot;
-    uint64 l1End;
-    uint32 nextIndex;
-    uint64 committedAt;
-    bool proven;
-    address committer;
-    uint96 proverReward;
-}
+import {Assertion, Batch} from "../rollup/RollupTypes.sol";
 
 /// @notice What the game reads from and does to contracts/rollup/Rollup.sol (modes 1 and 2).
 interface IRollupForGame {
@@ -41,8 +15,9 @@ interface IRollupForGame {
     function poseidon4() external view returns (address);
     function exodus() external view returns (bool);
     function isLive(uint256 commitId) external view returns (bool);
-    function assertions(uint256 commitId) external view returns (AssertionView memory);
-    function batches(uint256 batchNum) external view returns (BatchView memory);
+    /// @dev The getters' static tuples decode as these structs (RollupTypes.sol): no stack pressure from nine return values.
+    function assertions(uint256 commitId) external view returns (Assertion memory);
+    function batches(uint256 batchNum) external view returns (Batch memory);
     function removeBatchesFrom(uint256 batchNum, uint256 commitId) external returns (uint256 slashed);
     /// @dev The sequencer registry (contracts/rollup/SequencerRegistry.sol), address(0) when none.
     function registry() external view returns (address);
@@ -237,7 +212,7 @@ contract DisputeGame is PullPayments {
         if (msg.value != challengeBond) revert WrongBond(challengeBond, msg.value);
         if (rollup.exodus()) revert RollupInExodus();
         if (!rollup.isLive(commitId)) revert StaleCommit(commitId);
-        AssertionView memory a = rollup.assertions(commitId);
+        Assertion memory a = rollup.assertions(commitId);
         if (a.batchNum != batchNum) revert WrongBatch(batchNum, commitId);
         (bytes32 s0, bytes32 sn) = _endpoints(batchNum, a.feeCount);
         uint256 n = uint256(a.l1Count) + a.txCount + a.feeCount;
@@ -394,17 +369,17 @@ contract DisputeGame is PullPayments {
     /// @dev S_0 (previous batch's root and nextIndex, empty exit tree) and S_n (the commit's header),
     /// both from committed data; reverts outside the challenge window.
     function _endpoints(uint256 batchNum, uint256 feeCount) internal view returns (bytes32 s0, bytes32 sn) {
-        BatchView memory b = rollup.batches(batchNum);
+        Batch memory b = rollup.batches(batchNum);
         uint256 deadline = uint256(b.committedAt) + challengeWindow;
         if (block.timestamp >= deadline) revert OutOfWindow(batchNum, deadline);
         sn = stepState(b.stateRoot, b.exitRoot, b.nextIndex, feeCount);
-        BatchView memory prev = rollup.batches(batchNum - 1);
+        Batch memory prev = rollup.batches(batchNum - 1);
         s0 = stepState(prev.stateRoot, emptyExitRoot, prev.nextIndex, feeCount);
     }
 
     function _context(Game storage g) internal view returns (BatchContext memory ctx) {
-        AssertionView memory a = rollup.assertions(g.commitId);
-        BatchView memory prev = rollup.batches(uint256(g.batchNum) - 1);
+        Assertion memory a = rollup.assertions(g.commitId);
+        Batch memory prev = rollup.batches(uint256(g.batchNum) - 1);
         ctx = BatchContext({
             l1Start: prev.l1End,
             startNextIndex: prev.nextIndex,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Assertion, Batch, CommitHeader} from "./RollupTypes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {PullPayments} from "../common/PullPayments.sol";
@@ -100,50 +101,12 @@ contract Rollup is PullPayments {
         ISequencerRegistry registry;
     }
 
-    struct CommitHeader {
-        uint256 newRoot;
-        uint256 exitRoot;
-        /// @dev c: the Poseidon chain over the batch's elements (docs/PROTOCOL.md §8).
-        uint256 dataCommitment;
-        uint32 newNextIndex;
-        uint16 l1Count;
-    }
-
-    /// @notice A mode-1/2 commit: everything a dispute over it needs, kept by commitId (not by batch
-    /// number) so a commit removed by a fraud proof stays addressable after its number is reused.
-    struct Assertion {
-        bytes32 stepDataHash;
-        bytes32 recordsRoot;
-        address committer;
-        /// @dev 0 once returned (finality, removal) or slashed.
-        uint96 bond;
-        uint64 batchNum;
-        uint16 l1Count;
-        uint32 txCount;
-        uint8 feeCount;
-        /// @dev Multi mode: the unpaid proving reward (msg.value beyond the bond); Batch.proverReward stays 0.
-        uint96 proverReward;
-    }
-
     struct Proof {
         uint256[2] a;
         uint256[2][2] b;
         uint256[2] c;
     }
 
-    struct Batch {
-        uint256 inputHash;
-        uint256 stateRoot;
-        uint256 exitRoot;
-        uint64 l1End;
-        uint32 nextIndex;
-        uint64 committedAt;
-        bool proven;
-        /// @dev Who committed the batch (the sequencer, or a self-sequencer) and the ETH it attached as
-        /// the proving reward; appended so the getter's first seven fields keep their positions.
-        address committer;
-        uint96 proverReward;
-    }
 
     IBatchVerifier public immutable verifier;
     IPoseidon2 public immutable poseidon2;

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {CommitHeader} from "./RollupTypes.sol";
 
 /// @notice What the registry reads from the rollup to judge a missed proving duty.
 interface IRollupDuty {
@@ -53,15 +54,6 @@ contract SequencerRegistry is ReentrancyGuard {
         uint16 reporterShareBps;
         /// @dev Taken from a committer that left its own batch unproven past the priority window.
         uint256 missedProofPenalty;
-    }
-
-    /// @dev The Rollup's CommitHeader (same ABI layout): what a sequencer signs, hashed with abi.encode.
-    struct CommitHeader {
-        uint256 newRoot;
-        uint256 exitRoot;
-        uint256 dataCommitment;
-        uint32 newNextIndex;
-        uint16 l1Count;
     }
 
     struct Member {
