@@ -66,7 +66,15 @@ export type SealerRequest =
   | { readonly type: 'close' };
 
 export type SealerReply =
-  | { readonly type: 'done'; readonly id: number; readonly keys: Float64Array; readonly values: Uint8Array; readonly busyMs: number }
+  | {
+      readonly type: 'done';
+      readonly id: number;
+      readonly keys: Float64Array;
+      readonly values: Uint8Array;
+      readonly busyMs: number;
+      /** The worker's Poseidon backend ('native' or 'wasm'). */
+      readonly poseidon: string;
+    }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 export class LowerStage {

@@ -4,9 +4,15 @@
  * batch); records go straight into the job's shared memory, published every `chunkSize` updates
  * (so the main thread's upper stage reads them as soon as they exist).
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { RampartError } from '../core/errors.ts';
+import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
+import { installPoseidonBackend } from '../native/poseidon-native.ts';
 import { LowerStage, type SealerReply, type SealerRequest } from './parallel-sealer-lower.ts';
+
+// The main thread's Poseidon backend (same results either way; native is faster). Never builds:
+// the main thread did, and a worker that cannot load it hashes with WebAssembly.
+if ((workerData as { readonly poseidon?: string } | undefined)?.poseidon === 'native') installPoseidonBackend({ mode: 'auto', build: false });
 
 function reply(msg: SealerReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);
@@ -67,7 +73,7 @@ function handle(msg: SealerRequest): void {
     case 'end': {
       if (job === undefined || job.id !== msg.id || job.failed) return;
       const { keys, values } = job.stage.exportWritten();
-      reply({ type: 'done', id: job.id, keys, values, busyMs: job.busyMs }, [keys.buffer, values.buffer]);
+      reply({ type: 'done', id: job.id, keys, values, busyMs: job.busyMs, poseidon: poseidonBackendName() }, [keys.buffer, values.buffer]);
       job = undefined;
       return;
     }

@@ -25,6 +25,7 @@ import { Worker } from 'node:worker_threads';
 import { accountLeafInputs, exitLeaf } from '../core/account.ts';
 import { RampartError } from '../core/errors.ts';
 import { frToBytesLE, readFrLEView, writeFrLEView } from '../core/field.ts';
+import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
 import { MemoryNodeStore, nodeKey, SIBLINGS_PER_LEVEL, SparseMerkleTree, treeLevels, type NodeKey } from '../core/smt.ts';
 import type { StateReader } from '../core/state.ts';
 import {
@@ -76,7 +77,7 @@ export class ParallelSealerError extends RampartError {
   override readonly name = 'ParallelSealerError';
 }
 
-type Written = { readonly keys: Float64Array; readonly values: Uint8Array; readonly busyMs: number };
+type Written = { readonly keys: Float64Array; readonly values: Uint8Array; readonly busyMs: number; readonly poseidon: string };
 
 /** Where the last batch's time went, for tuning the split (bench/stf.bench.ts reports it). */
 export type SealStats = {
@@ -91,6 +92,8 @@ export type SealStats = {
   readonly totalMs: number;
   /** Mean split level of the batch's updates (steered when `adaptive`). */
   readonly splitLevel: number;
+  /** Each thread's Poseidon backend ('native' or 'wasm'; the same results either way). */
+  readonly poseidon: { readonly main: string; readonly worker: string };
 };
 
 type WaitAsync = (view: Int32Array, index: number, value: number) => { readonly async: boolean; readonly value: Promise<string> | string };
@@ -466,7 +469,7 @@ export class ParallelSealer {
     assertOption(Number.isInteger(this.firstPart) && this.firstPart >= 1, `firstPart must be a positive integer, got ${this.firstPart}`);
     assertOption(Number.isInteger(this.partSize) && this.partSize >= 1, `partSize must be a positive integer, got ${this.partSize}`);
     this.worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./parallel-sealer-worker.ts', import.meta.url).href },
+      workerData: { entry: new URL('./parallel-sealer-worker.ts', import.meta.url).href, poseidon: poseidonBackendName() },
     });
     this.worker.on('message', (msg: SealerReply) => this.onReply(msg));
     this.worker.on('error', (cause) => {
@@ -485,7 +488,7 @@ export class ParallelSealer {
   private onReply(msg: SealerReply): void {
     const job = this.current;
     if (job === undefined || msg.id !== job.id) return;
-    if (msg.type === 'done') job.stream.finish({ keys: msg.keys, values: msg.values, busyMs: msg.busyMs });
+    if (msg.type === 'done') job.stream.finish({ keys: msg.keys, values: msg.values, busyMs: msg.busyMs, poseidon: msg.poseidon });
     else job.stream.fail(new ParallelSealerError('PARALLEL_SEALER_WORKER', `sealer worker: ${msg.message}`));
   }
 
@@ -593,6 +596,7 @@ export class ParallelSealer {
         prepareMs: t2 - t1,
         waitMs: stream.waitMs,
         workerMs: stream.done?.busyMs ?? 0,
+        poseidon: { main: poseidonBackendName(), worker: stream.done?.poseidon ?? 'unknown' },
         totalMs,
         splitLevel: control.meanSplit(),
       };

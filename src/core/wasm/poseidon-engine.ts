@@ -4,6 +4,10 @@
  * still cold, compile < 15 ms: the first hash2 in a process takes ~130 ms) and cached for the life
  * of the thread.
  * Module-level state is per JS realm, so each worker thread gets its own instances.
+ *
+ * The engine behind `poseidonInstance` is a backend: this WebAssembly one by default, or one an
+ * outer layer installs with `setPoseidonBackend` (src/native: the compiled Node-API engine, same
+ * layout and results). The core never loads anything itself.
  */
 import { poseidonOptimized } from '../poseidon-params.ts';
 import { instantiateBytes, exportedFunction, memoryBytes } from './instantiate.ts';
@@ -19,9 +23,15 @@ export type PoseidonInstance = {
   readonly merkle: ((index: number, depth: number, writeNodes: number) => void) | undefined;
 };
 
+/** Makes the engine for a width; every backend uses `LAYOUT`'s input, leaf, output and nodes offsets. */
+export type PoseidonBackend = {
+  readonly name: string;
+  readonly create: (t: number) => PoseidonInstance;
+};
+
 const instances = new Map<number, PoseidonInstance>();
 
-function instantiate(t: number): PoseidonInstance {
+function instantiateWasm(t: number): PoseidonInstance {
   const generated = generatePoseidonModule(poseidonOptimized(t));
   const ex = instantiateBytes(generated.bytes);
   const mem = memoryBytes(ex);
@@ -35,11 +45,30 @@ function instantiate(t: number): PoseidonInstance {
   };
 }
 
+export const WASM_POSEIDON_BACKEND: PoseidonBackend = { name: 'wasm', create: instantiateWasm };
+
+let backend: PoseidonBackend = WASM_POSEIDON_BACKEND;
+
+/**
+ * Makes `backend` (undefined: WebAssembly) this thread's engine for every later `poseidonInstance`
+ * call. Engines already handed out keep working (they are not closed), so install a backend before
+ * building objects that hold an engine (e.g. the parallel sealer's stages).
+ */
+export function setPoseidonBackend(next: PoseidonBackend | undefined): void {
+  backend = next ?? WASM_POSEIDON_BACKEND;
+  instances.clear();
+}
+
+/** The name of this thread's Poseidon backend ('wasm' unless another was installed). */
+export function poseidonBackendName(): string {
+  return backend.name;
+}
+
 /** The engine for width t (2..17), created on first use. */
 export function poseidonInstance(t: number): PoseidonInstance {
   const hit = instances.get(t);
   if (hit !== undefined) return hit;
-  const created = instantiate(t);
+  const created = backend.create(t);
   instances.set(t, created);
   return created;
 }
