@@ -1,13 +1,16 @@
 /**
  * Poseidon engine figures: µs per hash for 1..6 inputs (byte API), the bigint API for 2 inputs, a
  * depth-32 Merkle path, and one Fr Montgomery product (ns, measured inside WebAssembly so no
- * call overhead is included).
+ * call overhead is included). Each engine is measured: the WebAssembly one (`poseidon.*`) and, where
+ * it builds, the native one (`poseidon.native.*`), whichever backend the run installed.
  */
 import { FR_MODULUS, frToBytesLE } from '../src/core/field.ts';
 import { hash2LE, merklePathLE, poseidon, poseidonLE } from '../src/core/poseidon.ts';
 import { FunctionBuilder, ModuleBuilder, op } from '../src/core/wasm/emitter.ts';
 import { addFrFuncs } from '../src/core/wasm/fr-funcs.ts';
 import { exportedFunction, instantiateBytes } from '../src/core/wasm/instantiate.ts';
+import { poseidonBackendName } from '../src/core/wasm/poseidon-engine.ts';
+import { installPoseidonBackend } from '../src/native/poseidon-native.ts';
 import { type BenchResult, median, timeRuns } from './util.ts';
 
 /** Median over `reps` samples; each sample is the mean of `batch` calls, in microseconds. */
@@ -46,8 +49,8 @@ function frMulLoop(): (n: number) => void {
   return (n) => run(Math.ceil(n / 4));
 }
 
-export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
-  const reps = quick ? 7 : 25;
+/** The hash figures on this thread's current backend; names prefixed with `prefix`. */
+async function hashFigures(reps: number, quick: boolean, prefix: string, engine: string): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const elem = (i: number): bigint => (BigInt(i + 1) ** 37n) % FR_MODULUS;
 
@@ -57,7 +60,7 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const dst = new Uint8Array(32);
     const samples = await perCall(reps, quick ? 100 : 400, () => poseidonLE(inputs, n, dst));
     out.push(
-      result(`poseidon.hash${n}`, samples, 'µs/hash', { inputs: n, api: 'poseidonLE' }, n === 2 ? { op: '<=', value: 20 } : undefined),
+      result(`${prefix}.hash${n}`, samples, 'µs/hash', { inputs: n, api: 'poseidonLE', engine }, n === 2 ? { op: '<=', value: 20 } : undefined),
     );
   }
   {
@@ -65,11 +68,11 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const r = frToBytesLE(elem(2));
     const dst = new Uint8Array(32);
     const samples = await perCall(reps, quick ? 100 : 400, () => hash2LE(l, r, dst));
-    out.push(result('poseidon.hash2LE', samples, 'µs/hash', { inputs: 2, api: 'hash2LE', goal: 7 }, { op: '<=', value: 20 }));
+    out.push(result(`${prefix}.hash2LE`, samples, 'µs/hash', { inputs: 2, api: 'hash2LE', engine }, { op: '<=', value: 20 }));
   }
   {
     const samples = await perCall(reps, quick ? 100 : 400, (i) => poseidon([BigInt(i), 2n]));
-    out.push(result('poseidon.bigint2', samples, 'µs/hash', { inputs: 2, api: 'poseidon(bigint[])' }));
+    out.push(result(`${prefix}.bigint2`, samples, 'µs/hash', { inputs: 2, api: 'poseidon(bigint[])', engine }));
   }
   {
     const depth = 32;
@@ -78,7 +81,23 @@ export async function run({ quick }: { readonly quick: boolean }): Promise<Bench
     const leaf = frToBytesLE(elem(99));
     const nodes = new Uint8Array(32 * (depth + 1));
     const samples = await perCall(reps, quick ? 5 : 20, (i) => merklePathLE(leaf, siblings, (i * 2654435761) >>> 0, depth, nodes));
-    out.push(result('poseidon.merklePath32', samples, 'µs/path', { depth, hashes: depth, nodesOut: true }));
+    out.push(result(`${prefix}.merklePath32`, samples, 'µs/path', { depth, hashes: depth, nodesOut: true, engine }));
+  }
+  return out;
+}
+
+export async function run({ quick }: { readonly quick: boolean }): Promise<BenchResult[]> {
+  const reps = quick ? 7 : 25;
+  const installed = poseidonBackendName();
+  const out: BenchResult[] = [];
+  try {
+    installPoseidonBackend({ mode: 'wasm' });
+    out.push(...(await hashFigures(reps, quick, 'poseidon', 'wasm')));
+    const native = installPoseidonBackend({ mode: 'auto' });
+    if (native.backend === 'native') out.push(...(await hashFigures(reps, quick, 'poseidon.native', `native ${native.arithmetic ?? ''}`.trim())));
+    else process.stderr.write(`  poseidon: no native figures (${native.reason ?? 'not available'})\n`);
+  } finally {
+    installPoseidonBackend({ mode: installed === 'native' ? 'native' : 'wasm' });
   }
   {
     const loop = frMulLoop();
