@@ -8,22 +8,16 @@ import { InvalidInputError } from '../../src/core/errors.ts';
 import { FR_MODULUS, frFromBytesLE, frToBytesLE } from '../../src/core/field.ts';
 import { hash2LE, merklePathLE, poseidon, poseidonLE, poseidonReference } from '../../src/core/poseidon.ts';
 import { poseidonOptimized, poseidonParams } from '../../src/core/poseidon-params.ts';
+import { assertPoseidonMatchesCircomlib, frArb } from '../support/poseidon-reference.ts';
 
 const P = FR_MODULUS;
 
 // circomlibjs ships no types; the small surface used here is typed locally. TEST-ONLY reference.
-type CircomPoseidon = ((inputs: bigint[]) => Uint8Array) & { F: { toObject: (x: Uint8Array) => bigint } };
-type CircomLib = { buildPoseidon: () => Promise<CircomPoseidon> };
 type CircomConstants = { default: { C: string[][]; M: string[][][] } };
 const circomPath = dirname(createRequire(import.meta.url).resolve('circomlibjs'));
-const circomlib = async (): Promise<CircomLib> => (await import('circomlibjs' as string)) as CircomLib;
 const circomConstants = async (): Promise<CircomConstants> =>
   (await import(pathToFileURL(join(circomPath, '..', 'src', 'poseidon_constants.js')).href)) as CircomConstants;
 
-const frArb = fc.oneof(
-  { weight: 1, arbitrary: fc.constantFrom(0n, 1n, 2n, P - 1n, P - 2n, (1n << 253n) - 1n, 1n << 253n) },
-  { weight: 6, arbitrary: fc.bigInt({ min: 0n, max: P - 1n }) },
-);
 
 test('Grain-generated constants equal circomlibjs tables for every width', async () => {
   const { C, M } = (await circomConstants()).default;
@@ -50,27 +44,7 @@ test('optimised constants: the engine equals the textbook permutation for every 
 });
 
 test('bigint and byte APIs equal circomlibjs (1..6 inputs: thousands of cases, 7..16: hundreds)', async () => {
-  const ref = await (await circomlib()).buildPoseidon();
-  const circom = (xs: bigint[]): bigint => ref.F.toObject(ref(xs));
-  for (let n = 1; n <= 16; n++) {
-    const runs = n <= 6 ? 1000 : 100;
-    fc.assert(
-      fc.property(fc.array(frArb, { minLength: n, maxLength: n }), (xs) => {
-        const expected = circom(xs);
-        assert.equal(poseidon(xs), expected);
-        const bytes = new Uint8Array(32 * n);
-        xs.forEach((x, i) => frToBytesLE(x, bytes, 32 * i));
-        assert.equal(frFromBytesLE(poseidonLE(bytes, n)), expected);
-        if (n === 2) {
-          const out = new Uint8Array(32);
-          const r = hash2LE(bytes.subarray(0, 32), bytes.subarray(32, 64), out);
-          assert.equal(r, out);
-          assert.equal(frFromBytesLE(out), expected);
-        }
-      }),
-      { numRuns: runs },
-    );
-  }
+  await assertPoseidonMatchesCircomlib();
 });
 
 test('invalid inputs are rejected with InvalidInputError', () => {
