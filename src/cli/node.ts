@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
 import { getAddress, isAddress, type Hex } from 'viem';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.ts';
@@ -185,7 +186,7 @@ export function registerNodeCommands(program: Command): void {
       runCommand(async () => {
         const options = loadNodeConfig(o.config, { ...(o.l1Rpc === undefined ? {} : { l1Rpc: o.l1Rpc }), ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), ...(o.rpcPort === undefined ? {} : { rpcPort: parseInteger(o.rpcPort, '--rpc-port') }) }, jsonLog);
         const node = await startNode(options);
-        emit({ event: 'ready', rpcUrl: node.rpcUrl ?? null, ...node.status() });
+        emit({ event: 'ready', rpcUrl: node.rpcUrl ?? null, poseidon: poseidonBackendName(), ...node.status() });
         const ticker = setInterval(() => emit({ event: 'status', ...node.status() }), 10_000);
         await untilSignal();
         clearInterval(ticker);
@@ -223,7 +224,7 @@ export function registerNodeCommands(program: Command): void {
           log,
           progress: process.stderr.isTTY === true ? createProgressFactory(process.stderr) : silentProgress,
         });
-        emit({ event: 'ready', l1Url: stack.l1Url, rpcUrl: stack.rpcUrl, chainId: stack.chainId, rollup: stack.rollup, token: stack.token, deployBlock: stack.deployBlock, users: stack.accounts.map((a) => a.address), ...(stack.registry === undefined ? {} : { registry: stack.registry, sequencerRpcUrls: stack.nodes.map((n) => n.rpcUrl ?? null) }) });
+        emit({ event: 'ready', l1Url: stack.l1Url, rpcUrl: stack.rpcUrl, poseidon: poseidonBackendName(), chainId: stack.chainId, rollup: stack.rollup, token: stack.token, deployBlock: stack.deployBlock, users: stack.accounts.map((a) => a.address), ...(stack.registry === undefined ? {} : { registry: stack.registry, sequencerRpcUrls: stack.nodes.map((n) => n.rpcUrl ?? null) }) });
         let stopping = false;
         const demo = o.demo === true ? runDemoTraffic(stack, { stopped: () => stopping, log: (event, fields) => emit({ t: new Date().toISOString(), event, ...fields }) }) : undefined;
         // Live status: a line whenever something moved, and at least every 30 s.

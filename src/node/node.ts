@@ -41,6 +41,14 @@ import { Sequencer } from './sequencer.ts';
 import { StateDb, type BatchRecord } from './state-db.ts';
 import { storeTx, toAddressHex, toHex32, toHexQ } from './stored-tx.ts';
 
+/**
+ * Circuits whose batch holds at least this many L2 transactions seal on two threads unless the
+ * config says otherwise. A judgment, not a measured break-even: a full 256-transfer batch takes
+ * ~0.17 s on one thread and about half on two (bench/stf.bench.ts rates), while the devnet's
+ * 2-transfer batches seal in milliseconds and need no extra thread per node.
+ */
+export const PARALLEL_SEAL_MIN_TXS = 256;
+
 export type NodeLog = (event: string, fields: Record<string, unknown>) => void;
 
 export type NodeOptions = {
@@ -60,7 +68,11 @@ export type NodeOptions = {
     readonly mempool?: Partial<MempoolOptions>;
     readonly batcher?: Partial<BatcherOptions>;
     readonly feeTable?: readonly FeeEntry[];
-    /** Seal on two threads (`ParallelSealer`): worth it for batches of hundreds of transfers. */
+    /**
+     * Seal on two threads (`ParallelSealer`, the same result): worth it for batches of hundreds of
+     * transfers. Default: on when the circuit's batch holds at least `PARALLEL_SEAL_MIN_TXS` L2
+     * transactions.
+     */
     readonly parallelSeal?: boolean;
     /** Wei attached to each commit as the batch's proving reward (docs/PROTOCOL.md §11.2). Default 0. */
     readonly proverRewardWei?: bigint;
@@ -172,7 +184,8 @@ export async function startNode(opts: NodeOptions): Promise<RampartNode> {
   const commitValueWei = (settlement.mode === 'zk' ? 0n : settlement.assertionBond) + reward;
   const seqL1 = opts.sequencer === undefined ? reader : await mk(opts.sequencer.privateKey);
   const batcher = new Batcher(seqL1, opts.rollup, state, { ...defaultBatcherOptions, pollMs: Math.max(10, Math.min(opts.pollMs, 1000)), confirmations: opts.confirmations, ...(opts.sequencer?.batcher ?? {}), commitValueWei }, log);
-  const sealer = opts.sequencer?.parallelSeal === true ? createParallelSealer() : undefined;
+  const parallelSeal = opts.sequencer !== undefined && (opts.sequencer.parallelSeal ?? config.maxL2Txs >= PARALLEL_SEAL_MIN_TXS);
+  const sealer = parallelSeal ? createParallelSealer() : undefined;
   if (sealer !== undefined) closers.push(async () => void (await sealer.close()));
   // A registry on the rollup decides who commits when (slots and leaders).
   const rollupRegistry = await getRegistryAddress(reader, opts.rollup);
