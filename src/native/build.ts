@@ -5,7 +5,7 @@
  * the Node-API headers are Node's own (`<nodedir>/include/node`, from npm's `nodedir` setting or the
  * installation `node` runs from).
  *
- * The addon is cached under `.cache/native/` by a key over the source, flags, compiler, Node ABI,
+ * The addon is cached under `.cache/native/` (or `RAMPART_NATIVE_CACHE`) by a key over the source, flags, compiler, Node ABI,
  * platform and CPU model, so a change to any of them builds a new one. Writes go to a temporary file
  * renamed into place, so processes building at once never load a half-written file.
  *
@@ -28,7 +28,13 @@ export class NativeBuildError extends RampartError {
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const NATIVE_SOURCE = join(HERE, 'poseidon.c');
 const REPO_ROOT = resolve(HERE, '..', '..');
+/** Default home of built addons; `RAMPART_NATIVE_CACHE` moves it (e.g. for a read-only checkout). */
 export const NATIVE_CACHE_DIR = join(REPO_ROOT, '.cache', 'native');
+
+export function nativeCacheDir(): string {
+  const dir = process.env['RAMPART_NATIVE_CACHE'];
+  return dir !== undefined && dir !== '' ? resolve(dir) : NATIVE_CACHE_DIR;
+}
 
 const FLAGS = ['-O3', '-march=native', '-std=gnu11', '-shared', '-fPIC', '-Wall', '-Wextra', '-Werror'];
 
@@ -57,7 +63,7 @@ export function nativeAddonPath(): string {
     .update(JSON.stringify([FLAGS, compiler(), process.versions.modules, process.platform, process.arch, cpus()[0]?.model ?? '']))
     .digest('hex')
     .slice(0, 16);
-  return join(NATIVE_CACHE_DIR, `rampart-poseidon-${key}.node`);
+  return join(nativeCacheDir(), `rampart-poseidon-${key}.node`);
 }
 
 /**

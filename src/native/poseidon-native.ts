@@ -109,7 +109,14 @@ export function installPoseidonBackend(options: { readonly mode?: PoseidonMode; 
   try {
     const path = options.build === false ? nativeAddonPath() : buildNativeAddon();
     if (!existsSync(path)) throw new NativeBuildError('NATIVE_NOT_BUILT', `native Poseidon engine not built (${path}); run npm run build:native`);
-    const addon = loadAddon(path);
+    let addon: NativeAddon;
+    try {
+      addon = loadAddon(path);
+    } catch (cause) {
+      // A cached file that does not load (truncated, or built for another machine) is rebuilt once.
+      if (options.build === false) throw cause;
+      addon = loadAddon(buildNativeAddon({ force: true }));
+    }
     const backend = nativeBackend(addon);
     // A failing engine must fail here, not at the first hash.
     backend.create(3);

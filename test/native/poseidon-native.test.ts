@@ -7,6 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -20,7 +21,7 @@ import { MemoryState } from '../../src/core/state.ts';
 import { applyBatch, createStfConfig } from '../../src/core/stf.ts';
 import type { L2Tx } from '../../src/core/tx.ts';
 import { poseidonBackendName, setPoseidonBackend, WASM_POSEIDON_BACKEND } from '../../src/core/wasm/poseidon-engine.ts';
-import { buildNativeAddon, compileNativeAddon, NativeBuildError } from '../../src/native/build.ts';
+import { buildNativeAddon, compileNativeAddon, NativeBuildError, nativeAddonPath } from '../../src/native/build.ts';
 import { installPoseidonBackend, nativeConstants, poseidonModeFromEnv } from '../../src/native/poseidon-native.ts';
 import { createParallelSealer } from '../../src/node/parallel-sealer.ts';
 import { assertPoseidonMatchesCircomlib, frArb } from '../support/poseidon-reference.ts';
@@ -117,6 +118,27 @@ test('the portable C arithmetic (CPUs without BMI2/ADX) gives the same hashes', 
       }),
       { numRuns: 500 },
     );
+  }
+});
+
+test('a cached addon that does not load is rebuilt once (RAMPART_NATIVE_CACHE moves the cache)', { skip }, () => {
+  const saved = process.env['RAMPART_NATIVE_CACHE'];
+  const dir = temp.tmp();
+  process.env['RAMPART_NATIVE_CACHE'] = dir;
+  try {
+    const path = nativeAddonPath();
+    assert.ok(path.startsWith(dir));
+    writeFileSync(path, 'not a shared object');
+    // Without building (a worker thread's way) the broken file is a typed error in mode native...
+    assert.throws(() => installPoseidonBackend({ mode: 'native', build: false }), (e: unknown) => e instanceof NativeBuildError && e.code === 'NATIVE_LOAD_FAILED');
+    // ...and with building allowed it is replaced by a working build.
+    assert.equal(installPoseidonBackend({ mode: 'native' }).backend, 'native');
+    assert.equal(poseidon([1n, 2n]), 0x115cc0f5e7d690413df64c6b9662e9cf2a3617f2743245519e19607a4417189an);
+    assert.ok(statSync(path).size > 10_000);
+  } finally {
+    setPoseidonBackend(undefined);
+    if (saved === undefined) delete process.env['RAMPART_NATIVE_CACHE'];
+    else process.env['RAMPART_NATIVE_CACHE'] = saved;
   }
 });
 
