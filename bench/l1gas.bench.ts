@@ -31,7 +31,7 @@ import { createL1Clients, type L1Clients } from '../src/l1/createL1Clients.ts';
 import { deployRollup } from '../src/l1/deployRollup.ts';
 import { startDevnet, type Devnet } from '../src/l1/devnet.ts';
 import { rollupAbi } from '../src/l1/generated/Rollup.ts';
-import { commitBatch, getL1Consumed, getQueuedOps, proveBatch } from '../src/l1/rollupActions.ts';
+import { commitBatch, getL1Consumed, getQueuedOps, proveBatch, setDesignatedProver } from '../src/l1/rollupActions.ts';
 import { sendAndWait } from '../src/l1/sendAndWait.ts';
 import { Mempool, defaultMempoolOptions } from '../src/node/mempool.ts';
 import { CIRCUIT_SETS, stfConfigForCircuit, type CircuitParams, type CircuitSetName } from '../src/prover/circuit-params.ts';
@@ -103,6 +103,10 @@ async function scenario(env: Env, params: CircuitParams, verifier: Address, batc
     maxL2Txs: params.maxL2Txs,
   });
   const config = stfConfigForCircuit(params, { chainId: BigInt(devnet.chainId), rollupAddress: BigInt(d.rollup) });
+  // The sequencer's own prover proves at once (no priority window), as a node's does.
+  const proverAddress = proverL1.wallet?.account?.address;
+  if (proverAddress === undefined) throw new RampartError('BENCH_FIXTURE', 'prover has no key');
+  await setDesignatedProver(sequencer, d.rollup, proverAddress);
   const n = params.maxL2Txs;
   // The mempool keeps ≤ 64 pending per account: enough senders that one batch is full.
   const accounts = Math.max(2, Math.ceil(n / defaultMempoolOptions.maxPerAccount));
