@@ -184,6 +184,19 @@ export function slashMissedProof(clients: L1Clients, registry: Address, batchNum
   return write(clients, registry, 'slashMissedProof', [batchNum]);
 }
 
+/**
+ * A sequencer's signed batch header (pre-confirmation), docs/PROTOCOL.md §11.3, §12: what the node's
+ * header book keeps and serves and what the SDK's `getBatchHeaders` returns.
+ */
+export type SignedBatchHeader = {
+  readonly sequencer: Address;
+  readonly batchNum: number;
+  /** The registry slot the sequencer promised to land the batch in. */
+  readonly slot: bigint;
+  readonly header: CommitHeader;
+  readonly signature: Hex;
+};
+
 /** The hash a sequencer signs for a batch header: keccak256(abi.encode(CommitHeader)). */
 export function batchHeaderHash(h: CommitHeader): Hex {
   return keccak256(

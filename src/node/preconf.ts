@@ -35,6 +35,7 @@ import {
   signBatchHeader,
   slotAt,
   type RegistryParams,
+  type SignedBatchHeader,
 } from '../l1/registryActions.ts';
 import { getBatchCommit, type BatchCommit, type CommitHeader } from '../l1/rollupActions.ts';
 import { lastCommittedOnL1 } from './follow.ts';
@@ -42,13 +43,7 @@ import { assertForwardUrl } from './forwarder.ts';
 import { readBounded } from './peer-http.ts';
 import { signedHeaderSchema } from './rpc-schemas.ts';
 
-export type SignedBatchHeader = {
-  readonly sequencer: Address;
-  readonly batchNum: number;
-  readonly slot: bigint;
-  readonly header: CommitHeader;
-  readonly signature: Hex;
-};
+export type { SignedBatchHeader };
 
 /** The wire and storage form (numbers as 0x-hex quantities, the slot too). */
 export type SignedHeaderJson = {

@@ -8,6 +8,7 @@ import { getAddress, type Address, type Hex } from 'viem';
 import { FR_MODULUS } from '../core/field.ts';
 import { MAX_ACCOUNT_INDEX, MAX_BALANCE, MAX_NONCE, MAX_TOKEN_ID } from '../core/params.ts';
 import { L2_REJECT_REASONS } from '../core/stf.ts';
+import type { SignedBatchHeader } from '../l1/registryActions.ts';
 
 const int = (max: number, what: string) => z.number().int(`${what} must be an integer`).min(0, `${what} must be >= 0`).max(max, `${what} must be <= ${max}`);
 /** 0x-hex of at most 256 bits (leading zeros tolerated: we are the reader, not the protocol). */
@@ -189,15 +190,7 @@ export const statusResultSchema: z.ZodType<NodeStatus> = z
   .refine((s) => s.sequencing === undefined || s.sequencing === null || (s.sequencing.slotStart < s.sequencing.slotEnd && s.sequencing.openAt >= s.sequencing.slotStart && s.sequencing.openAt <= s.sequencing.slotEnd), 'the slot must start before its deadline and end')
   .transform((s) => ({ ...s, deployBlock: s.deployBlock, domain: s.domain, mode: s.mode, sequencing: s.sequencing ?? undefined }));
 
-/** A sequencer's signed batch header (pre-confirmation), docs/PROTOCOL.md §11.3, §12. */
-export type SignedBatchHeader = {
-  readonly sequencer: Address;
-  readonly batchNum: number;
-  /** The registry slot the sequencer promised to land the batch in. */
-  readonly slot: bigint;
-  readonly header: { readonly newRoot: bigint; readonly exitRoot: bigint; readonly dataCommitment: bigint; readonly newNextIndex: number; readonly l1Count: number };
-  readonly signature: Hex;
-};
+export type { SignedBatchHeader };
 export const batchHeadersResultSchema: z.ZodType<SignedBatchHeader[]> = z
   .array(
     z.object({
