@@ -1,7 +1,8 @@
 /**
  * Reading answers from peers whose URLs are untrusted (registered on L1 by any member, or configured):
  * the body is read up to a byte bound and abandoned beyond it, so a hostile peer cannot make the node
- * buffer without limit. Callers raise their own typed error on `undefined`.
+ * buffer without limit. Callers raise their own typed error on `undefined`: the node's forwarder,
+ * header pulls and batch source, and the SDK's transport (a wallet's node is untrusted too).
  */
 
 /** The body as UTF-8, or undefined once it exceeds `max` bytes (the rest is not read). */
@@ -15,7 +16,8 @@ export async function readBounded(res: Response, max: number): Promise<string | 
     if (done) break;
     size += value.byteLength;
     if (size > max) {
-      await reader.cancel();
+      // Cancelling a stream that already failed rejects; the answer is refused either way.
+      await reader.cancel().catch(() => undefined);
       return undefined;
     }
     chunks.push(value);

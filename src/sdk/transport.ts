@@ -4,6 +4,7 @@
  * with its own schema. Node error codes map to SdkError codes (see rpc-server.ts for the wire).
  */
 import { z } from 'zod';
+import { readBounded } from '../node/peer-http.ts';
 import { SdkError } from './errors.ts';
 
 export type RpcTransport = {
@@ -74,21 +75,9 @@ async function readLimited(res: Response, limit: number, method: string): Promis
   if (Number.isFinite(declared) && declared > limit) {
     throw new SdkError('RPC_BAD_RESPONSE', `${method}: response of ${declared} bytes exceeds ${limit}`, { details: { method } });
   }
-  if (res.body === null) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new SdkError('RPC_BAD_RESPONSE', `${method}: response exceeds ${limit} bytes`, { details: { method } });
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = await readBounded(res, limit);
+  if (text === undefined) throw new SdkError('RPC_BAD_RESPONSE', `${method}: response exceeds ${limit} bytes`, { details: { method } });
+  return text;
 }
 
 export function createHttpTransport(params: CreateHttpTransportParameters): RpcTransport {
