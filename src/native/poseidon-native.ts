@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { FR_MODULUS, frToBytesLE } from '../core/field.ts';
 import { POSEIDON_FULL_ROUNDS, poseidonOptimized } from '../core/poseidon-params.ts';
-import { POSEIDON_LAYOUT, type PoseidonBackend, type PoseidonInstance, setPoseidonBackend } from '../core/wasm/poseidon-engine.ts';
+import { POSEIDON_LAYOUT, type PoseidonBackend, type PoseidonInstance, poseidonBackendName, setPoseidonBackend } from '../core/wasm/poseidon-engine.ts';
 import { buildNativeAddon, NativeBuildError, nativeAddonPath } from './build.ts';
 
 export type PoseidonMode = 'auto' | 'native' | 'wasm';
@@ -129,4 +129,18 @@ export function installPoseidonBackend(options: { readonly mode?: PoseidonMode; 
     setPoseidonBackend(undefined);
     return { backend: 'wasm', reason: cause instanceof Error ? cause.message : String(cause) };
   }
+}
+
+/** What a worker thread needs to hash like this thread: spread into its `workerData`. */
+export function poseidonWorkerData(): { readonly poseidon: string } {
+  return { poseidon: poseidonBackendName() };
+}
+
+/**
+ * In a worker thread: the backend its main thread named in `workerData` (`poseidonWorkerData`). Never
+ * builds (the main thread did); a worker that cannot load the addon hashes with WebAssembly, which
+ * gives the same results.
+ */
+export function installWorkerPoseidon(data: unknown): void {
+  if ((data as { readonly poseidon?: unknown } | undefined)?.poseidon === 'native') installPoseidonBackend({ mode: 'auto', build: false });
 }

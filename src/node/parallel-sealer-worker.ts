@@ -7,12 +7,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RampartError } from '../core/errors.ts';
 import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
-import { installPoseidonBackend } from '../native/poseidon-native.ts';
+import { installWorkerPoseidon } from '../native/poseidon-native.ts';
 import { LowerStage, type SealerReply, type SealerRequest } from './parallel-sealer-lower.ts';
 
-// The main thread's Poseidon backend (same results either way; native is faster). Never builds:
-// the main thread did, and a worker that cannot load it hashes with WebAssembly.
-if ((workerData as { readonly poseidon?: string } | undefined)?.poseidon === 'native') installPoseidonBackend({ mode: 'auto', build: false });
+installWorkerPoseidon(workerData);
 
 function reply(msg: SealerReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);

@@ -26,6 +26,7 @@ import { accountLeafInputs, exitLeaf } from '../core/account.ts';
 import { RampartError } from '../core/errors.ts';
 import { frToBytesLE, readFrLEView, writeFrLEView } from '../core/field.ts';
 import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
+import { poseidonWorkerData } from '../native/poseidon-native.ts';
 import { MemoryNodeStore, nodeKey, SIBLINGS_PER_LEVEL, SparseMerkleTree, treeLevels, type NodeKey } from '../core/smt.ts';
 import type { StateReader } from '../core/state.ts';
 import {
@@ -469,7 +470,7 @@ export class ParallelSealer {
     assertOption(Number.isInteger(this.firstPart) && this.firstPart >= 1, `firstPart must be a positive integer, got ${this.firstPart}`);
     assertOption(Number.isInteger(this.partSize) && this.partSize >= 1, `partSize must be a positive integer, got ${this.partSize}`);
     this.worker = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./parallel-sealer-worker.ts', import.meta.url).href, poseidon: poseidonBackendName() },
+      workerData: { entry: new URL('./parallel-sealer-worker.ts', import.meta.url).href, ...poseidonWorkerData() },
     });
     this.worker.on('message', (msg: SealerReply) => this.onReply(msg));
     this.worker.on('error', (cause) => {

@@ -1,12 +1,11 @@
 /** Worker side of SigPool: rebuilds each signed message and verifies it (see sig-pool.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { poseidon } from '../core/poseidon.ts';
-import { installPoseidonBackend } from '../native/poseidon-native.ts';
+import { installWorkerPoseidon } from '../native/poseidon-native.ts';
 import { eddsaVerifier } from '../core/stf.ts';
 import { decodeVerifyJobs } from './sig-pool-codec.ts';
 
-// The main thread's Poseidon backend; never builds (see parallel-sealer-worker.ts).
-if ((workerData as { readonly poseidon?: string } | undefined)?.poseidon === 'native') installPoseidonBackend({ mode: 'auto', build: false });
+installWorkerPoseidon(workerData);
 
 parentPort?.on('message', (msg: { id: number; payload: Uint8Array }) => {
   try {

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { RampartError } from '../core/errors.ts';
-import { poseidonBackendName } from '../core/wasm/poseidon-engine.ts';
+import { poseidonWorkerData } from '../native/poseidon-native.ts';
 import type { L2Tx } from '../core/tx.ts';
 import type { PublicKeyPoint } from '../core/account.ts';
 import { encodeVerifyJobs, type VerifyJobResult } from './sig-pool-codec.ts';
@@ -40,7 +40,7 @@ export class SigPool {
     this.minChunk = options.minChunk ?? 64;
     for (let i = 0; i < threads; i++) {
       const w = new Worker(new URL('./ts-worker.mjs', import.meta.url), {
-        workerData: { entry: new URL('./sig-pool-worker.ts', import.meta.url).href, poseidon: poseidonBackendName() },
+        workerData: { entry: new URL('./sig-pool-worker.ts', import.meta.url).href, ...poseidonWorkerData() },
       });
       w.on('message', (msg: VerifyJobResult) => {
         const p = this.pending.get(msg.id);
