@@ -47,7 +47,6 @@ typedef struct {
   fe v[MAX_RP][MAX_T];
   fe lastC[RF][MAX_T];
   uint8_t *mem;
-  size_t memBytes;
   void *memRef; /* napi_ref */
   /* Functions (hash, merkle) still alive: the engine is freed when the last one is collected. */
   int refs;
@@ -474,7 +473,6 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   CHECK(napi_create_arraybuffer(env, memBytes, &memData, &mem));
   memset(memData, 0, memBytes);
   e->mem = (uint8_t *)memData;
-  e->memBytes = memBytes;
   CHECK(napi_create_reference(env, mem, 1, (napi_ref *)&e->memRef));
   CHECK(napi_create_object(env, &result));
   CHECK(napi_set_named_property(env, result, "mem", mem));
